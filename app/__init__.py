@@ -1,0 +1,94 @@
+"""jobservice: a job and batch service that speaks the Camunda 7 REST API.
+
+``create_app`` is the application factory used by gunicorn (``app:create_app()``), by the
+Celery entry point (``workers.celery_app``), by ``flask --app app`` and by the tests.
+"""
+
+import logging
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import select_config
+
+
+def create_app(config_object=None, overrides=None):
+    """Build the Flask app. ``config_object`` is a config class or an ``APP_ENV`` name."""
+    if config_object is None or isinstance(config_object, str):
+        config_object = select_config(config_object)
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config_object)
+    if overrides:
+        app.config.update(overrides)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config)
+    app.json.sort_keys = False
+
+    logging.basicConfig(
+        level=app.config["LOG_LEVEL"],
+        format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s",
+    )
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _engine_options(config):
+    uri = config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        # One file shared by the web and the worker processes: wait for the lock instead of
+        # failing with "database is locked".
+        return {"connect_args": {"timeout": 30}}
+    return {
+        "pool_size": config["DB_POOL_SIZE"],
+        "max_overflow": config["DB_MAX_OVERFLOW"],
+        "pool_pre_ping": True,
+        "pool_recycle": 1800,
+    }
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL lets readers and one writer work at once in the embedded SQLite file."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+
+def _init_extensions(app):
+    from app import models  # noqa: F401  (register the tables with the metadata)
+    from app.dispatch import celery_init_app
+    from app.errors import register_error_handlers
+    from app.extensions import db, migrate
+    from app.services.handlers import init_handlers
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    register_error_handlers(app)
+    celery_init_app(app)
+    init_handlers(app)
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _register_blueprints(app):
+    from app.api import register_blueprints
+
+    register_blueprints(app)
+
+
+def _register_cli(app):
+    from app.cli import jobs_cli
+
+    app.cli.add_command(jobs_cli)

@@ -1,0 +1,57 @@
+"""Request and response helpers shared by the blueprints."""
+
+import json
+
+from flask import Response, current_app, request, stream_with_context
+
+from app.errors import InvalidRequest
+
+
+def json_body(empty_means=None):
+    """The parsed JSON body; an empty body gives ``empty_means``. Malformed JSON is a 400
+    that says where the parser stopped (Camunda answers with an empty message)."""
+    raw = request.get_data(cache=True)
+    if not raw or not raw.strip():
+        return empty_means
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidRequest(f"The request body is not valid JSON: {error}") from None
+
+
+def output_zone():
+    return current_app.config["OUTPUT_TIMEZONE"]
+
+
+def json_response(payload, status=200):
+    response = current_app.response_class(
+        json.dumps(payload, separators=(",", ":")), status=status, mimetype="application/json")
+    return response
+
+
+def no_content():
+    return Response(status=204)
+
+
+def count_response(count):
+    return json_response({"count": count})
+
+
+def streamed_json_array(items, chunk_size=500):
+    """A JSON array written as it is read: the server never holds the whole list (spec A12)."""
+
+    def generate():
+        yield "["
+        first = True
+        buffer = []
+        for item in items:
+            buffer.append(json.dumps(item, separators=(",", ":")))
+            if len(buffer) >= chunk_size:
+                yield ("" if first else ",") + ",".join(buffer)
+                first = False
+                buffer = []
+        if buffer:
+            yield ("" if first else ",") + ",".join(buffer)
+        yield "]"
+
+    return Response(stream_with_context(generate()), mimetype="application/json")

@@ -1,0 +1,110 @@
+"""Sending work to the Celery workers from the web process and from tasks.
+
+Everything is sent by task name with ids and JSON primitives only, so the web process never
+imports task modules. Sending happens *after* the database commit that made the work visible
+(a worker must never look for a row the sender has not committed yet): services mark the
+session with :func:`wake_executor_after_commit` and the ``after_commit`` listener sends one
+hint per transaction. A hint that cannot be sent (broker down) is only logged: the workers'
+periodic sweep finds the work in the database anyway, which is where recovery lives.
+"""
+
+import logging
+
+from celery import Celery, Task
+from flask import has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+TASK_ACQUIRE = "executor.acquire"
+TASK_EXECUTE = "executor.execute"
+_WAKE_FLAG = "jobservice.wake_executor"
+
+
+class CeleryDispatcher:
+    """Sends tasks through Celery to the configured queue."""
+
+    def __init__(self, celery_app, queue):
+        self.celery = celery_app
+        self.queue = queue
+
+    def send(self, name, args=(), countdown=None, expires=None):
+        self.celery.send_task(name, args=list(args), queue=self.queue, countdown=countdown,
+                              expires=expires, retry=False)
+
+
+def celery_init_app(flask_app):
+    """Create the Celery app bound to ``flask_app`` (Flask's documented pattern).
+
+    Each task call runs inside an app context, pushed only when none is active: a second
+    context would hand the task a second SQLAlchemy session (Superset's pitfall).
+    """
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            if has_app_context():
+                return self.run(*args, **kwargs)
+            with flask_app.app_context():
+                return self.run(*args, **kwargs)
+
+    config = flask_app.config
+    celery_app = Celery(flask_app.name, task_cls=FlaskTask)
+    celery_app.conf.update(
+        broker_url=config["BROKER_URL"],
+        task_default_queue=config["JOB_QUEUE"],
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        # Acknowledge on receipt: a task lost with a dying worker is found again through
+        # the job's lock expiry, and a task that no longer holds its job does nothing.
+        task_acks_late=False,
+        worker_prefetch_multiplier=config.get("WORKER_PREFETCH_MULTIPLIER", 4),
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        task_soft_time_limit=config.get("TASK_SOFT_TIME_LIMIT", 600),
+        task_time_limit=config.get("TASK_TIME_LIMIT", 660),
+    )
+    if config["BROKER_URL"].startswith("filesystem://"):
+        # The embedded broker: messages are files, so no broker server is needed.
+        import os
+
+        folder = config["BROKER_FOLDER"]
+        os.makedirs(folder, exist_ok=True)
+        celery_app.conf.broker_transport_options = {
+            "data_folder_in": folder,
+            "data_folder_out": folder,
+            "polling_interval": 0.1,
+        }
+    celery_app.set_default()
+    flask_app.extensions["celery"] = celery_app
+    flask_app.extensions["dispatcher"] = CeleryDispatcher(celery_app, config["JOB_QUEUE"])
+    return celery_app
+
+
+def get_dispatcher():
+    from flask import current_app
+
+    return current_app.extensions["dispatcher"]
+
+
+def wake_executor_after_commit(session):
+    """Ask the workers to acquire jobs once the current transaction has committed."""
+    session.info[_WAKE_FLAG] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _send_wake_hint(session):
+    if not session.info.pop(_WAKE_FLAG, False):
+        return
+    if not has_app_context():
+        return
+    try:
+        get_dispatcher().send(TASK_ACQUIRE, expires=60)
+    except Exception as exc:  # noqa: BLE001 - a lost hint is recovered by the sweep
+        log.warning("could not wake the executor (%s); the periodic sweep will pick the work up", exc)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_wake_hint(session):
+    session.info.pop(_WAKE_FLAG, None)

@@ -1,0 +1,149 @@
+"""The one error module: every 4xx and 5xx leaves as Camunda's ``{"type", "message", "code"}``.
+
+Services raise :class:`ApiError` subclasses named after the Java exceptions Camunda reports
+(``type`` is what clients match on); the handlers below also turn Flask's own errors (unknown
+path, wrong method, unsupported media type), marshmallow's ``ValidationError`` and anything
+unexpected into that shape. No request input is allowed to produce a 500 (spec A2): a 500
+means a bug or an unavailable database, and is logged with an id the client also sees.
+"""
+
+import logging
+import uuid
+
+from flask import jsonify, request
+from marshmallow import ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An error with the HTTP status and Camunda ``type`` it is reported with."""
+
+    status = 400
+    type = "InvalidRequestException"
+    code = None
+
+    def __init__(self, message, status=None, type=None, code=None):
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+        if type is not None:
+            self.type = type
+        if code is not None:
+            self.code = code
+
+    def to_dict(self):
+        return {"type": self.type, "message": self.message, "code": self.code}
+
+
+class InvalidRequest(ApiError):
+    """Camunda's ``InvalidRequestException``: 400 unless another status is given."""
+
+
+class NotFound(InvalidRequest):
+    """Camunda reports unknown ids as ``InvalidRequestException`` with status 404."""
+
+    status = 404
+
+
+class RestException(ApiError):
+    type = "RestException"
+
+
+class ProcessEngineError(ApiError):
+    """An engine-level failure; Camunda gives these ``code`` 0."""
+
+    status = 500
+    type = "ProcessEngineException"
+    code = 0
+
+
+class BadUserRequest(ApiError):
+    type = "BadUserRequestException"
+    code = 0
+
+
+# Werkzeug error -> (type Camunda's JAX-RS container reports, message)
+_HTTP_TYPES = {
+    404: "NotFoundException",
+    405: "NotAllowedException",
+    406: "NotAcceptableException",
+    413: "RestException",
+    415: "NotSupportedException",
+}
+
+
+def _error_response(status, type_, message, code=None):
+    response = jsonify({"type": type_, "message": message, "code": code})
+    response.status_code = status
+    return response
+
+
+def validation_message(messages, prefix=""):
+    """Flatten marshmallow's nested error dict into one sentence a person can act on."""
+    parts = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, path + [str(key)])
+        elif isinstance(node, list) and node and all(isinstance(item, str) for item in node):
+            where = ".".join(path) if path else "body"
+            parts.append(f"{where}: {' '.join(node)}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, path + [str(index)])
+        else:
+            parts.append(f"{'.'.join(path) or 'body'}: {node}")
+
+    walk(messages, [])
+    return prefix + "; ".join(parts)
+
+
+def register_error_handlers(app):
+    @app.errorhandler(ApiError)
+    def handle_api_error(error):
+        return _error_response(error.status, error.type, error.message, error.code)
+
+    @app.errorhandler(ValidationError)
+    def handle_validation_error(error):
+        return _error_response(400, "InvalidRequestException", validation_message(error.messages))
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error):
+        status = error.code or 500
+        if status == 404:
+            message = f"No resource at {request.method} {request.path}"
+        elif status == 405:
+            allowed = ", ".join(sorted(error.valid_methods or ()))
+            message = f"Method {request.method} is not allowed for {request.path}; allowed: {allowed}"
+        elif status == 400:
+            message = "The request body is not valid JSON"
+        else:
+            message = error.description or error.name
+        response = _error_response(status, _HTTP_TYPES.get(status, "RestException"), message)
+        if status == 405 and error.valid_methods:
+            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        return response
+
+    @app.errorhandler(OperationalError)
+    def handle_database_unavailable(error):
+        error_id = uuid.uuid4().hex[:12]
+        log.error("database unavailable (error id %s): %s", error_id, error)
+        return _error_response(
+            503, "ProcessEngineException",
+            f"The database is unavailable; try again shortly (error id {error_id})", 0,
+        )
+
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(Exception)
+    def handle_unexpected(error):
+        error_id = uuid.uuid4().hex[:12]
+        log.exception("unhandled error (error id %s) on %s %s", error_id, request.method, request.path)
+        return _error_response(
+            500, "RestException",
+            f"An unexpected error occurred; the server log has the details under error id {error_id}",
+        )

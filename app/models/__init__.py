@@ -1,0 +1,5 @@
+"""SQLAlchemy models. Table and column names are ours; the JSON names are Camunda's (schemas/)."""
+
+from app.models.batch import Batch, BatchElement, HistoricBatch  # noqa: F401
+from app.models.incident import Incident  # noqa: F401
+from app.models.job import Job, JobDefinition, new_id  # noqa: F401

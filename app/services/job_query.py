@@ -1,0 +1,150 @@
+"""Job query -> SQL (spec B.1.2, B.1.5, B.1.6, with A3: every filter is ANDed).
+
+All filtering, sorting and paging happen in the database. Lists are read as plain rows, never
+ORM objects; an unbounded list is streamed in chunks with a server-side cursor (spec A12).
+"""
+
+from sqlalchemy import and_, exists, func, or_, select
+
+from app.dates import utcnow
+from app.extensions import db
+from app.models import Job, JobDefinition
+from schemas.job_query import SORT_KEYS
+
+job_table = Job.__table__
+job_definition_table = JobDefinition.__table__
+
+# The 15 JobDto columns, in JobDto order.
+JOB_DTO_COLUMNS = (
+    "id", "job_definition_id", "due_date", "process_instance_id", "execution_id",
+    "process_definition_id", "process_definition_key", "retries", "exception_message",
+    "failed_activity_id", "suspended", "priority", "tenant_id", "create_time", "batch_id",
+)
+NOT_NULL_COLUMNS = {"id", "retries", "priority"}
+
+_EQUALS = {
+    "job_id": "id",
+    "job_definition_id": "job_definition_id",
+    "process_instance_id": "process_instance_id",
+    "execution_id": "execution_id",
+    "process_definition_id": "process_definition_id",
+    "process_definition_key": "process_definition_key",
+    "exception_message": "exception_message",
+    "failed_activity_id": "failed_activity_id",
+}
+
+
+def job_conditions(query, now=None, table=job_table):
+    """The WHERE conditions of ``query`` as a list of SQLAlchemy expressions."""
+    f = query.filters
+    c = table.c
+    now = now or utcnow()
+    conditions = []
+    for key, column in _EQUALS.items():
+        if key in f:
+            conditions.append(c[column] == f[key])
+    if "job_ids" in f:
+        conditions.append(c.id.in_(sorted(set(f["job_ids"]))))
+    if "process_instance_ids" in f:
+        conditions.append(c.process_instance_id.in_(sorted(set(f["process_instance_ids"]))))
+    if "activity_id" in f:
+        conditions.append(exists().where(
+            job_definition_table.c.id == c.job_definition_id,
+            job_definition_table.c.activity_id == f["activity_id"],
+        ))
+    if f.get("with_retries_left"):
+        conditions.append(c.retries > 0)
+    if f.get("no_retries_left"):
+        conditions.append(c.retries == 0)
+    if f.get("executable"):
+        conditions.append(c.retries > 0)
+        conditions.append(or_(c.due_date.is_(None), c.due_date <= now))
+    if f.get("timers"):
+        conditions.append(c.type == "timer")
+    if f.get("messages"):
+        conditions.append(c.type == "message")
+    if f.get("with_exception"):
+        conditions.append(or_(c.exception_message.isnot(None), c.exception_stacktrace.isnot(None)))
+    if f.get("active"):
+        conditions.append(c.suspended.is_(False))
+    if f.get("suspended"):
+        conditions.append(c.suspended.is_(True))
+    if "priority_higher_than_or_equals" in f:
+        conditions.append(c.priority >= f["priority_higher_than_or_equals"])
+    if "priority_lower_than_or_equals" in f:
+        conditions.append(c.priority <= f["priority_lower_than_or_equals"])
+    due = f.get("due_dates", {})
+    if "gt" in due:
+        conditions.append(c.due_date > due["gt"])
+    if "lt" in due:
+        conditions.append(c.due_date < due["lt"])
+    created = f.get("create_times", {})
+    if "gt" in created:
+        conditions.append(c.create_time > created["gt"])
+    if "lt" in created:
+        # Camunda's createdBefore is inclusive (spec B.1.3).
+        conditions.append(c.create_time <= created["lt"])
+    if f.get("without_tenant_id"):
+        conditions.append(c.tenant_id.is_(None))
+    elif "tenant_id_in" in f:
+        in_list = c.tenant_id.in_(sorted(set(f["tenant_id_in"])))
+        if f.get("include_jobs_without_tenant_id"):
+            in_list = or_(in_list, c.tenant_id.is_(None))
+        conditions.append(in_list)
+    if f.get("acquired"):
+        conditions.append(and_(c.lock_expiration_time.isnot(None), c.lock_expiration_time > now))
+    return conditions
+
+
+def order_by_clauses(ordering, table=job_table):
+    """ORDER BY for the resolved ordering, NULLs as PostgreSQL places them (last asc, first desc)
+    on every database, with ``id`` as the final tie-breaker so that pages never overlap."""
+    clauses = []
+    keys = []
+    for sort_by, direction in ordering or [("jobId", "asc")]:
+        column_name = SORT_KEYS[sort_by]
+        column = table.c[column_name]
+        clause = column.asc() if direction == "asc" else column.desc()
+        if column_name not in NOT_NULL_COLUMNS:
+            clause = clause.nulls_last() if direction == "asc" else clause.nulls_first()
+        clauses.append(clause)
+        keys.append(column_name)
+    if "id" not in keys:
+        clauses.append(table.c.id.asc())
+    return clauses
+
+
+def select_jobs(query, first_result=None, max_results=None):
+    columns = [job_table.c[name] for name in JOB_DTO_COLUMNS]
+    statement = select(*columns).where(*job_conditions(query)).order_by(*order_by_clauses(query.ordering))
+    if first_result:
+        statement = statement.offset(first_result)
+    if max_results is not None:
+        statement = statement.limit(max_results)
+    return statement
+
+
+def list_jobs(query, first_result=None, max_results=None):
+    """A bounded page of job rows (mappings keyed by column name)."""
+    return db.session.execute(select_jobs(query, first_result, max_results)).mappings().all()
+
+
+def stream_jobs(query, first_result=None, chunk_size=1000):
+    """Yield every matching row with a server-side cursor: memory stays flat however many match."""
+    statement = select_jobs(query, first_result).execution_options(yield_per=chunk_size)
+    result = db.session.execute(statement)
+    try:
+        for row in result.mappings():
+            yield row
+    finally:
+        result.close()
+
+
+def count_jobs(query):
+    statement = select(func.count()).select_from(job_table).where(*job_conditions(query))
+    return db.session.execute(statement).scalar_one()
+
+
+def select_job_ids(query):
+    """``SELECT id FROM job WHERE <query>``, for set-based statements (batch selection)."""
+    return select(job_table.c.id).where(*job_conditions(query))

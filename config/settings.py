@@ -1,0 +1,214 @@
+"""Config classes, chosen by one variable (``APP_ENV``), every value overridable from the environment.
+
+``development`` (the default) is the embedded mode: a SQLite file and a filesystem broker under
+``instance/``, so a fresh machine needs no server. ``production`` requires ``DATABASE_URL`` and
+``REDIS_URL`` and refuses to start without them. ``test`` is what the test suite uses; it reads
+``TEST_DATABASE_URL`` / ``TEST_REDIS_URL`` first so a developer's real database is never touched.
+"""
+
+import json
+import os
+from pathlib import Path
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", ROOT_DIR / "instance"))
+
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or malformed; raised at start-up, never at request time."""
+
+
+def parse_bool(value, default=False):
+    if value is None or value == "":
+        return default
+    lowered = str(value).strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"cannot read {value!r} as a boolean (use true or false)")
+
+
+def env_str(name, default=None):
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def env_bool(name, default=False):
+    try:
+        return parse_bool(os.environ.get(name), default)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{name}: {exc}") from None
+
+
+def env_int(name, default=None, minimum=None):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def env_float(name, default=None, minimum=None):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def env_list(name, default=()):
+    raw = os.environ.get(name)
+    if raw is None:
+        return list(default)
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def env_json_int_map(name):
+    raw = os.environ.get(name)
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+        if not isinstance(value, dict) or not all(isinstance(v, int) and v > 0 for v in value.values()):
+            raise ValueError
+    except ValueError:
+        raise ConfigurationError(
+            f'{name} must be a JSON object of batch type to positive integer, e.g. {{"set-job-retries": 1000}}'
+        ) from None
+    return value
+
+
+def normalise_database_url(url):
+    """Heroku still hands out ``postgres://`` URLs, which SQLAlchemy 1.4+ refuses."""
+    if url and url.startswith("postgres://"):
+        return "postgresql://" + url[len("postgres://"):]
+    return url
+
+
+class BaseConfig:
+    """Settings shared by every mode. Each class attribute is read once, when the class is built."""
+
+    ENV_NAME = "base"
+
+    # --- web ---
+    PORT = env_int("PORT", 8080, minimum=1)
+    REST_BASE_PATH = "/" + env_str("REST_BASE_PATH", "/engine-rest").strip("/")
+    OUTPUT_TIMEZONE = env_str("OUTPUT_TIMEZONE", "UTC")
+    LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+    # Camunda's queryMaxResultsLimit. None: unbounded lists are streamed with constant memory (A12).
+    QUERY_MAX_RESULTS_LIMIT = env_int("QUERY_MAX_RESULTS_LIMIT", None, minimum=1)
+    # Rows fetched per round trip when streaming an unbounded list.
+    QUERY_STREAM_CHUNK_SIZE = env_int("QUERY_STREAM_CHUNK_SIZE", 1000, minimum=1)
+    INGEST_MAX_JOBS = 10_000
+    JSON_SORT_KEYS = False
+
+    # --- database ---
+    SQLALCHEMY_DATABASE_URI = None
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    DB_POOL_SIZE = env_int("DB_POOL_SIZE", 5, minimum=1)
+    DB_MAX_OVERFLOW = env_int("DB_MAX_OVERFLOW", 5, minimum=0)
+
+    # --- broker ---
+    BROKER_URL = None
+
+    # --- job executor ---
+    DEFAULT_JOB_RETRIES = env_int("DEFAULT_JOB_RETRIES", 3, minimum=0)
+    JOB_LOCK_TIME_SECONDS = env_float("JOB_LOCK_TIME_SECONDS", 300.0, minimum=0.1)
+    JOB_ACQUISITION_SIZE = env_int("JOB_ACQUISITION_SIZE", 10, minimum=1)
+    JOB_SWEEP_INTERVAL_SECONDS = env_float("JOB_SWEEP_INTERVAL_SECONDS", 5.0, minimum=0.1)
+    JOB_RETRY_DELAY_SECONDS = env_float("JOB_RETRY_DELAY_SECONDS", 0.0, minimum=0)
+    JOB_HANDLER_MODULES = env_list("JOB_HANDLER_MODULES")
+    JOB_DEMO_HANDLERS = env_bool("JOB_DEMO_HANDLERS", True)
+    JOB_QUEUE = env_str("JOB_QUEUE", "jobservice")
+    CREATE_INCIDENT_ON_FAILED_JOB = env_bool("CREATE_INCIDENT_ON_FAILED_JOB", True)
+
+    # --- batches (Camunda's names in the README) ---
+    BATCH_JOBS_PER_SEED = env_int("BATCH_JOBS_PER_SEED", 100, minimum=1)
+    INVOCATIONS_PER_BATCH_JOB = env_int("INVOCATIONS_PER_BATCH_JOB", 1000, minimum=1)
+    INVOCATIONS_PER_BATCH_JOB_BY_TYPE = env_json_int_map("INVOCATIONS_PER_BATCH_JOB_BY_TYPE")
+    BATCH_POLL_TIME_SECONDS = env_float("BATCH_POLL_TIME", 30.0, minimum=0.1)
+    BATCH_JOB_PRIORITY = env_int("BATCH_JOB_PRIORITY", 0)
+
+    # --- demo data on first start (embedded mode) ---
+    DEMO_DATA_ON_FIRST_START = False
+
+    @classmethod
+    def validate(cls):
+        """Fail fast with a message an operator can act on."""
+
+
+class DevelopmentConfig(BaseConfig):
+    """The embedded default: nothing but Python needed."""
+
+    ENV_NAME = "development"
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        env_str("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'jobservice.sqlite'}")
+    )
+    BROKER_URL = env_str("REDIS_URL", "filesystem://")
+    BROKER_FOLDER = str(INSTANCE_DIR / "broker")
+    DEMO_DATA_ON_FIRST_START = env_bool("DEMO_DATA_ON_FIRST_START", True)
+
+
+class TestConfig(BaseConfig):
+    """The test suite. The default broker URL points nowhere on purpose: a test that enqueues
+    without mocking or without a real worker fixture fails loudly instead of passing eagerly."""
+
+    ENV_NAME = "test"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        env_str("TEST_DATABASE_URL", env_str("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'test.sqlite'}"))
+    )
+    BROKER_URL = env_str("TEST_REDIS_URL", env_str("REDIS_URL", "redis://127.0.0.1:1/0"))
+    BROKER_FOLDER = str(INSTANCE_DIR / "test-broker")
+    JOB_DEMO_HANDLERS = True
+
+
+class ProductionConfig(BaseConfig):
+    """Heroku-style: DATABASE_URL and REDIS_URL come from add-ons."""
+
+    ENV_NAME = "production"
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(env_str("DATABASE_URL"))
+    BROKER_URL = env_str("REDIS_URL")
+
+    @classmethod
+    def validate(cls):
+        missing = [name for name, value in (("DATABASE_URL", cls.SQLALCHEMY_DATABASE_URI),
+                                            ("REDIS_URL", cls.BROKER_URL)) if not value]
+        if missing:
+            raise ConfigurationError(
+                f"APP_ENV=production needs {' and '.join(missing)} to be set "
+                "(a PostgreSQL URL and a Redis URL); refusing to start."
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "test": TestConfig,
+}
+
+
+def select_config(name=None):
+    """Return the config class named by ``name`` or ``APP_ENV`` (default ``development``).
+
+    The classes read the environment when this module is imported (each process reads it once);
+    ``create_app(overrides=...)`` is the way to change a setting inside one process.
+    """
+    name = (name or os.environ.get("APP_ENV") or "development").lower()
+    try:
+        config = CONFIGS[name]
+    except KeyError:
+        raise ConfigurationError(f"APP_ENV must be one of {', '.join(sorted(CONFIGS))}, got {name!r}") from None
+    config.validate()
+    return config
