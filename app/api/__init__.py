@@ -7,10 +7,11 @@ Our extensions (``/api/...``) live outside that namespace.
 
 
 def register_blueprints(app):
-    from app.api import ingest, jobs
+    from app.api import batches, historic_batches, incidents, ingest, job_definitions, jobs
 
     base = app.config["REST_BASE_PATH"]
-    for blueprint in (jobs.bp,):
+    for blueprint in (jobs.bp, job_definitions.bp, incidents.bp, batches.bp, historic_batches.bp):
         app.register_blueprint(blueprint, url_prefix=base)
-        app.register_blueprint(blueprint, url_prefix=f"{base}/engine/default", name=f"default_engine_{blueprint.name}")
+        app.register_blueprint(blueprint, url_prefix=f"{base}/engine/default",
+                               name=f"default_engine_{blueprint.name}")
     app.register_blueprint(ingest.bp, url_prefix="/api")

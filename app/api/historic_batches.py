@@ -1,0 +1,5 @@
+"""The historic batches resource."""
+
+from flask import Blueprint
+
+bp = Blueprint("historic_batches", __name__)
