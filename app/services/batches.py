@@ -1,0 +1,335 @@
+"""The batch engine: set-job-retries batches (spec B.3, B.5, with A8-A11).
+
+Creation (one transaction, in the request): the selection is resolved in the database by one
+``INSERT ... SELECT`` into ``batch_element`` (the union of explicit ids and the job query,
+deduplicated, each element numbered into its slice), then the batch row, its history row,
+its three job definitions and its seed job are written. Nothing of the selection passes
+through Python.
+
+Seed, execution and monitor work are ordinary jobs run by the executor (their handlers are in
+app.services.batch_handlers) and apply their effects in the executor's finishing transaction,
+so a job run twice applies them once. A batch completes when no execution job is left: checked
+at once by the last execution job to finish (A9) and every ``batchPollTime`` by the monitor.
+"""
+
+import math
+
+from flask import current_app
+from sqlalchemy import Integer, String, bindparam, delete, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from app.dates import utcnow
+from app.dispatch import wake_executor_after_commit
+from app.errors import InvalidRequest
+from app.extensions import db
+from app.models import Batch, BatchElement, HistoricBatch, Incident, Job, JobDefinition, new_id
+from app.models.batch import BATCH_TYPE_SET_JOB_RETRIES, HANDLER_BATCH_MONITOR, HANDLER_BATCH_SEED
+from app.models.incident import INCIDENT_TYPE_FAILED_JOB
+from app.services.job_query import select_job_ids
+
+batch_table = Batch.__table__
+historic_table = HistoricBatch.__table__
+element_table = BatchElement.__table__
+job_table = Job.__table__
+job_definition_table = JobDefinition.__table__
+incident_table = Incident.__table__
+
+# Columns both the runtime and the historic batch carry.
+SHARED_COLUMNS = (
+    "id", "type", "total_jobs", "batch_jobs_per_seed", "invocations_per_batch_job",
+    "seed_job_definition_id", "monitor_job_definition_id", "batch_job_definition_id",
+    "tenant_id", "create_user_id", "start_time", "execution_start_time", "element_count",
+    "skipped_elements",
+)
+
+
+def invocations_per_batch_job(batch_type):
+    config = current_app.config
+    return config["INVOCATIONS_PER_BATCH_JOB_BY_TYPE"].get(batch_type, config["INVOCATIONS_PER_BATCH_JOB"])
+
+
+def _explicit_ids_select(ids):
+    """``SELECT id`` over the explicit ids, sent as one parameter (array / JSON)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return select(func.unnest(bindparam("explicit_ids", value=list(ids), type_=ARRAY(String))).label("id"))
+    import json
+
+    json_each = func.json_each(bindparam("explicit_ids", value=json.dumps(list(ids)))).table_valued("value")
+    return select(json_each.c.value.label("id"))
+
+
+def _insert_elements(batch_id, job_ids, job_query, invocations):
+    """Write the deduplicated selection as (batch_id, slice, job_id) rows; returns the count.
+
+    Without explicit ids the query's own rows are numbered in scan order, which on
+    PostgreSQL keeps the jobs of one slice close together on disk (fewer pages per slice).
+    """
+    if job_ids:
+        job_ids = list(dict.fromkeys(job_ids))
+    if not job_ids:
+        selection = select_job_ids(job_query).subquery("selection")
+        number = func.row_number().over()
+    elif job_query is None:
+        selection = _explicit_ids_select(job_ids).subquery("selection")
+        number = func.row_number().over(order_by=selection.c.id)
+    else:
+        # UNION removes the overlap between the explicit ids and the query's result.
+        selection = select_job_ids(job_query).union(_explicit_ids_select(job_ids)).subquery("selection")
+        number = func.row_number().over(order_by=selection.c.id)
+    numbered = select(
+        literal(batch_id, String).label("batch_id"),
+        ((number - 1) / literal(invocations, Integer)).label("slice"),
+        selection.c.id.label("job_id"),
+    )
+    result = db.session.execute(
+        insert(element_table).from_select(["batch_id", "slice", "job_id"], numbered))
+    return result.rowcount
+
+
+def create_set_job_retries_batch(retries, job_ids=None, job_query=None, due_date_set=False, due_date=None,
+                                 user_id=None):
+    """Create the batch in one transaction and commit; returns the batch row (a mapping).
+
+    Raises InvalidRequest("jobIds is empty") when the selection is empty: nothing is written.
+    """
+    config = current_app.config
+    batch_type = BATCH_TYPE_SET_JOB_RETRIES
+    invocations = invocations_per_batch_job(batch_type)
+    per_seed = config["BATCH_JOBS_PER_SEED"]
+    now = utcnow()
+    batch_id = new_id()
+    try:
+        elements = _insert_elements(batch_id, job_ids, job_query, invocations)
+        # Camunda's order: an empty selection is reported before negative retries (B.3.2).
+        if elements == 0:
+            raise InvalidRequest("jobIds is empty")
+        if retries < 0:
+            raise InvalidRequest("Retries count is not greater than or equal to 0")
+        seed_definition, monitor_definition, execution_definition = new_id(), new_id(), new_id()
+        db.session.execute(insert(job_definition_table), [
+            dict(id=definition_id, job_type=job_type, job_configuration=batch_id, suspended=False)
+            for definition_id, job_type in ((seed_definition, HANDLER_BATCH_SEED),
+                                            (monitor_definition, HANDLER_BATCH_MONITOR),
+                                            (execution_definition, batch_type))
+        ])
+        shared = dict(
+            id=batch_id, type=batch_type, total_jobs=math.ceil(elements / invocations),
+            batch_jobs_per_seed=per_seed, invocations_per_batch_job=invocations,
+            seed_job_definition_id=seed_definition, monitor_job_definition_id=monitor_definition,
+            batch_job_definition_id=execution_definition, tenant_id=None, create_user_id=user_id,
+            start_time=now, execution_start_time=None, element_count=elements, skipped_elements=0,
+        )
+        configuration = {"retries": retries, "dueDateSet": bool(due_date_set),
+                         "dueDate": due_date.isoformat() if due_date is not None else None}
+        db.session.execute(insert(batch_table).values(
+            **shared, revision=1, jobs_created=0, suspended=False, configuration=configuration))
+        db.session.execute(insert(historic_table).values(**shared, end_time=None, removal_time=None))
+        _insert_batch_job(batch_id, seed_definition, HANDLER_BATCH_SEED, {"batchId": batch_id}, suspended=False)
+        wake_executor_after_commit(db.session)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return get_batch_row(batch_id)
+
+
+def _insert_batch_job(batch_id, definition_id, handler_type, configuration, suspended, due_date=None):
+    config = current_app.config
+    db.session.execute(insert(job_table).values(
+        id=new_id(), revision=1, type="message", handler_type=handler_type,
+        handler_configuration=configuration, job_definition_id=definition_id, due_date=due_date,
+        retries=config["DEFAULT_JOB_RETRIES"], suspended=suspended, priority=config["BATCH_JOB_PRIORITY"],
+        create_time=utcnow(), batch_id=batch_id))
+
+
+def get_batch_row(batch_id, for_update=False):
+    statement = select(batch_table).where(batch_table.c.id == batch_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return db.session.execute(statement).mappings().first()
+
+
+# --- seed, execution, monitor (called by the handlers in the finishing transaction) ------
+
+def run_seed(batch_id):
+    """Create the next ``batchJobsPerSeed`` execution jobs, then the next seed or the monitor."""
+    batch = get_batch_row(batch_id, for_update=True)
+    if batch is None:
+        raise LookupError(f"Batch with id '{batch_id}' cannot be found: batch is null")
+    first = batch["jobs_created"]
+    last = min(first + batch["batch_jobs_per_seed"], batch["total_jobs"])
+    config = current_app.config
+    now = utcnow()
+    batch_configuration = batch["configuration"]
+    if last > first:
+        db.session.execute(insert(job_table), [
+            dict(id=new_id(), revision=1, type="message", handler_type=batch["type"],
+                 handler_configuration={"batchId": batch_id, "slice": slice_number,
+                                        "retries": batch_configuration["retries"],
+                                        "dueDateSet": batch_configuration["dueDateSet"],
+                                        "dueDate": batch_configuration["dueDate"]},
+                 job_definition_id=batch["batch_job_definition_id"], due_date=None,
+                 retries=config["DEFAULT_JOB_RETRIES"], suspended=batch["suspended"],
+                 priority=config["BATCH_JOB_PRIORITY"], create_time=now, batch_id=batch_id)
+            for slice_number in range(first, last)
+        ])
+    db.session.execute(update(batch_table).where(batch_table.c.id == batch_id)
+                       .values(jobs_created=last, revision=batch_table.c.revision + 1))
+    if last < batch["total_jobs"]:
+        _insert_batch_job(batch_id, batch["seed_job_definition_id"], HANDLER_BATCH_SEED,
+                          {"batchId": batch_id}, batch["suspended"])
+    else:
+        _insert_batch_job(batch_id, batch["monitor_job_definition_id"], HANDLER_BATCH_MONITOR,
+                          {"batchId": batch_id}, batch["suspended"])
+    wake_executor_after_commit(db.session)
+    return last - first
+
+
+def run_execution_slice(configuration):
+    """Apply the batch's retries to one slice; missing jobs are skipped and counted (A10)."""
+    from app.dates import parse_date
+    from app.services.retries import UNSET, set_job_retries
+
+    batch_id, slice_number = configuration["batchId"], configuration["slice"]
+    now = utcnow()
+    started = db.session.execute(
+        select(batch_table.c.execution_start_time).where(batch_table.c.id == batch_id)).first()
+    if started is not None and started[0] is None:
+        for table in (batch_table, historic_table):
+            db.session.execute(update(table).where(table.c.id == batch_id, table.c.execution_start_time.is_(None))
+                               .values(execution_start_time=now))
+    slice_filter = (element_table.c.batch_id == batch_id, element_table.c.slice == slice_number)
+    ids = db.session.execute(select(element_table.c.job_id).where(*slice_filter)).scalars().all()
+    due_date = UNSET
+    if configuration.get("dueDateSet"):
+        raw = configuration.get("dueDate")
+        due_date = None if raw is None else parse_date(raw)
+    result = set_job_retries(ids, configuration["retries"], due_date)
+    if result.missing:
+        for table in (batch_table, historic_table):
+            db.session.execute(update(table).where(table.c.id == batch_id)
+                               .values(skipped_elements=table.c.skipped_elements + len(result.missing)))
+    db.session.execute(delete(element_table).where(*slice_filter))
+    return result
+
+
+def complete_if_done(batch_id, running_job_id=None):
+    """Finish the batch if every execution job is gone (B.5.5); returns True when it did.
+
+    The batch row lock serialises the monitor and the last execution jobs, so a batch is
+    finished once. A monitor job being executed right now is left for the executor to delete.
+    """
+    batch = get_batch_row(batch_id, for_update=True)
+    if batch is None:
+        return False
+    if batch["jobs_created"] < batch["total_jobs"]:
+        return False
+    remaining = db.session.execute(
+        select(func.count()).select_from(job_table)
+        .where(job_table.c.job_definition_id == batch["batch_job_definition_id"])).scalar_one()
+    if remaining:
+        return False
+    _remove_runtime_batch(batch, delete_execution_jobs=False, keep_job_id=running_job_id)
+    return True
+
+
+def _definition_ids(batch):
+    return [batch["seed_job_definition_id"], batch["monitor_job_definition_id"], batch["batch_job_definition_id"]]
+
+
+def _remove_runtime_batch(batch, delete_execution_jobs, keep_job_id=None):
+    """Delete the batch's jobs (all, or all but execution jobs), definitions, elements and row;
+    the historic batch gets its end time."""
+    definitions = _definition_ids(batch)
+    definitions_to_clear = definitions if delete_execution_jobs else definitions[:2]
+    c = job_table.c
+    # Skip rows locked by a job being executed right now (its own finishing transaction);
+    # that job finds its batch gone and ends quietly.
+    doomed = (select(c.id).where(c.job_definition_id.in_(definitions_to_clear))
+              .with_for_update(skip_locked=True).scalar_subquery())
+    doomed_ids = db.session.execute(select(c.id).where(c.id.in_(doomed))).scalars().all()
+    # The monitor job completing the batch is deleted by the executor, as every finished job.
+    doomed_ids = [job_id for job_id in doomed_ids if job_id != keep_job_id]
+    if doomed_ids:
+        db.session.execute(delete(incident_table).where(incident_table.c.configuration.in_(doomed_ids),
+                                                        incident_table.c.incident_type == INCIDENT_TYPE_FAILED_JOB))
+        db.session.execute(delete(job_table).where(c.id.in_(doomed_ids)))
+    db.session.execute(delete(job_definition_table).where(job_definition_table.c.id.in_(definitions)))
+    db.session.execute(delete(element_table).where(element_table.c.batch_id == batch["id"]))
+    db.session.execute(delete(batch_table).where(batch_table.c.id == batch["id"]))
+    db.session.execute(update(historic_table).where(historic_table.c.id == batch["id"],
+                                                    historic_table.c.end_time.is_(None))
+                       .values(end_time=utcnow()))
+
+
+def run_monitor(batch_id, running_job_id):
+    """Complete the batch, or check again in ``batchPollTime`` seconds."""
+    from datetime import timedelta
+
+    if complete_if_done(batch_id, running_job_id):
+        return True
+    batch = get_batch_row(batch_id)
+    if batch is None:
+        return True
+    poll = current_app.config["BATCH_POLL_TIME_SECONDS"]
+    _insert_batch_job(batch_id, batch["monitor_job_definition_id"], HANDLER_BATCH_MONITOR,
+                      {"batchId": batch_id}, batch["suspended"], due_date=utcnow() + timedelta(seconds=poll))
+    return False
+
+
+def complete_in_own_transaction(batch_id):
+    """The event-driven completion (A9), run after an execution job's commit."""
+    try:
+        done = complete_if_done(batch_id)
+        db.session.commit()
+        return done
+    except Exception:
+        db.session.rollback()
+        current_app.logger.warning("event-driven completion of batch %s failed; the monitor will retry",
+                                   batch_id, exc_info=True)
+        return False
+
+
+# --- operator actions: suspend, activate, delete -------------------------------------------
+
+def set_batch_suspended(batch_id, suspended):
+    """Suspend/activate the batch with its seed, monitor and execution jobs and definitions.
+
+    Jobs the seed or monitor create later inherit the state from the batch row (B.5.7).
+    Returns False when the batch does not exist.
+    """
+    batch = get_batch_row(batch_id, for_update=True)
+    if batch is None:
+        db.session.rollback()
+        return False
+    definitions = _definition_ids(batch)
+    db.session.execute(update(job_definition_table).where(job_definition_table.c.id.in_(definitions))
+                       .values(suspended=suspended))
+    db.session.execute(update(job_table).where(job_table.c.job_definition_id.in_(definitions))
+                       .values(suspended=suspended, revision=job_table.c.revision + 1))
+    db.session.execute(update(batch_table).where(batch_table.c.id == batch_id)
+                       .values(suspended=suspended, revision=batch_table.c.revision + 1))
+    if not suspended:
+        wake_executor_after_commit(db.session)
+    db.session.commit()
+    return True
+
+
+def delete_batch(batch_id, cascade=False):
+    """Delete the runtime batch with all its jobs; ``cascade`` removes the history too."""
+    batch = get_batch_row(batch_id, for_update=True)
+    if batch is None:
+        db.session.rollback()
+        return False
+    _remove_runtime_batch(batch, delete_execution_jobs=True)
+    if cascade:
+        db.session.execute(delete(historic_table).where(historic_table.c.id == batch_id))
+    db.session.commit()
+    return True
+
+
+def delete_historic_batch(batch_id):
+    deleted = db.session.execute(delete(historic_table).where(historic_table.c.id == batch_id)).rowcount
+    db.session.commit()
+    return deleted == 1
+

@@ -1,0 +1,65 @@
+"""``POST /job/retries`` (SetJobRetriesDto, spec B.3.1) validated in Camunda's order (B.3.2 + A1)."""
+
+from dataclasses import dataclass
+
+from app.dates import DateParseError, parse_date
+from app.errors import InvalidRequest
+from schemas.job_query import job_query_from_json
+
+
+@dataclass
+class SetJobRetriesRequest:
+    retries: int
+    job_ids: list | None
+    job_query: object | None
+    due_date_set: bool
+    due_date: object | None
+
+
+def _retries(value):
+    # Jackson coerces "5" to 5; anything that is not a whole number is refused.
+    if isinstance(value, bool):
+        raise InvalidRequest(f"retries must be an integer, got {value!r}")
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise InvalidRequest(f"retries must be an integer, got {value!r}") from None
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise InvalidRequest(f"retries must be an integer, got {value!r}")
+        value = int(value)
+    if not isinstance(value, int):
+        raise InvalidRequest(f"retries must be an integer, got {value!r}")
+    if value > 2**31 - 1:
+        raise InvalidRequest(f"retries must be at most {2**31 - 1}, got {value}")
+    return value
+
+
+def load_set_job_retries(body):
+    if body is None:
+        raise InvalidRequest("setJobRetriesDto is null")
+    if not isinstance(body, dict):
+        raise InvalidRequest("The body must be a JSON object with retries and jobIds and/or jobQuery")
+    if body.get("retries") is None:
+        raise InvalidRequest("retries is null")
+    retries = _retries(body["retries"])
+    job_ids = body.get("jobIds")
+    if job_ids is not None and (not isinstance(job_ids, list) or not all(isinstance(i, str) for i in job_ids)):
+        raise InvalidRequest("jobIds must be an array of job id strings")
+    due_date_set = "dueDate" in body
+    due_date = None
+    if due_date_set and body["dueDate"] is not None:
+        try:
+            due_date = parse_date(body["dueDate"])
+        except DateParseError:
+            raise InvalidRequest(
+                f"Invalid due date format: Cannot convert value \"{body['dueDate']}\" to java type java.util.Date"
+            ) from None
+    job_query = None
+    if body.get("jobQuery") is not None:
+        job_query = job_query_from_json(body["jobQuery"], prefix="jobQuery.")
+    if not job_ids and job_query is None:
+        raise InvalidRequest("You must specify at least one of jobIds or jobQuery.")
+    return SetJobRetriesRequest(retries=retries, job_ids=job_ids or None, job_query=job_query,
+                                due_date_set=due_date_set, due_date=due_date)
