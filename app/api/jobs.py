@@ -56,3 +56,16 @@ def query_jobs_count():
 @bp.get("/job/<job_id>")
 def get_job(job_id):
     return json_response(job_dto(get_job_row(job_id), output_zone()))
+
+
+@bp.post("/job/retries")
+def set_job_retries_async():
+    """Set Job Retries Async (spec B.3): creates a batch and returns it at once."""
+    from app.services.batches import create_set_job_retries_batch
+    from schemas.batch import batch_dto
+    from schemas.job_retries import load_set_job_retries
+
+    dto = load_set_job_retries(json_body())
+    batch = create_set_job_retries_batch(dto.retries, job_ids=dto.job_ids, job_query=dto.job_query,
+                                         due_date_set=dto.due_date_set, due_date=dto.due_date)
+    return json_response(batch_dto(batch, output_zone()))
