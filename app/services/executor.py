@@ -77,10 +77,12 @@ def acquire_jobs(limit=None, handler_types=None):
         .values(lock_owner=token,
                 lock_expiration_time=now + timedelta(seconds=config["JOB_LOCK_TIME_SECONDS"]),
                 revision=c.revision + 1)
-        .returning(c.id, c.revision)
+        .returning(c.id, c.revision, c.priority, c.due_date)
     )
     rows = db.session.execute(statement).all()
     db.session.commit()
+    # RETURNING comes in no particular order; dispatch in acquisition order.
+    rows.sort(key=lambda row: (-row.priority, row.due_date is not None, row.due_date or now))
     return [(row.id, token, row.revision) for row in rows]
 
 
