@@ -155,8 +155,10 @@ class DevelopmentConfig(BaseConfig):
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         env_str("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'jobservice.sqlite'}")
     )
-    BROKER_URL = env_str("REDIS_URL", "filesystem://")
-    BROKER_FOLDER = str(INSTANCE_DIR / "broker")
+    # "localhost" only keeps kombu from warning "No hostname was supplied"; the filesystem
+    # transport ignores it. Messages are files in BROKER_FOLDER.
+    BROKER_URL = env_str("REDIS_URL", "filesystem://localhost/")
+    BROKER_FOLDER = env_str("BROKER_FOLDER", str(INSTANCE_DIR / "broker"))
     DEMO_DATA_ON_FIRST_START = env_bool("DEMO_DATA_ON_FIRST_START", True)
 
 
@@ -170,7 +172,7 @@ class TestConfig(BaseConfig):
         env_str("TEST_DATABASE_URL", env_str("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'test.sqlite'}"))
     )
     BROKER_URL = env_str("TEST_REDIS_URL", env_str("REDIS_URL", "redis://127.0.0.1:1/0"))
-    BROKER_FOLDER = str(INSTANCE_DIR / "test-broker")
+    BROKER_FOLDER = env_str("BROKER_FOLDER", str(INSTANCE_DIR / "test-broker"))
     JOB_DEMO_HANDLERS = True
 
 

@@ -1,0 +1,163 @@
+"""End-to-end fixtures: real Celery worker processes, a real broker, the test database.
+
+The broker is Redis when ``TEST_REDIS_URL`` is set (``.ci/run`` sets it and checks Redis is up;
+an unreachable Redis fails the tests, it never skips them), else the embedded filesystem
+broker. Every test session uses its own queue name, so stale messages of an earlier run are
+never consumed.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from app.extensions import db
+from tests.conftest import is_postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+SESSION_QUEUE = f"e2e-{uuid.uuid4().hex[:8]}"
+
+
+def wait_for(predicate, timeout=30.0, interval=0.05, message="condition"):
+    """Poll ``predicate`` until it returns a truthy value or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def broker_url():
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        import redis
+
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+        except redis.RedisError as error:
+            pytest.fail(f"TEST_REDIS_URL={url} is set but Redis does not answer: {error}")
+        return url
+    return "filesystem://localhost/"
+
+
+@pytest.fixture(scope="session")
+def broker_folder():
+    return tempfile.mkdtemp(prefix="jobservice-e2e-broker-")
+
+
+@pytest.fixture(scope="session")
+def e2e_settings(app, broker_url, broker_folder):
+    """Settings the test process and its workers share."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "BROKER_URL": broker_url,
+        "BROKER_FOLDER": broker_folder,
+        "JOB_QUEUE": SESSION_QUEUE,
+        "JOB_SWEEP_INTERVAL_SECONDS": 0.5,
+        "JOB_LOCK_TIME_SECONDS": 4.0,
+        "BATCH_POLL_TIME_SECONDS": 30.0,
+    }
+
+
+@pytest.fixture(scope="session")
+def e2e_app(app, e2e_settings):
+    """A second app on the same database whose dispatcher really sends to the broker."""
+    return create_app("test", overrides=e2e_settings)
+
+
+@pytest.fixture
+def e2e_client(e2e_app):
+    return e2e_app.test_client()
+
+
+class Worker:
+    def __init__(self, process, log_path):
+        self.process = process
+        self.log_path = log_path
+
+    def log(self):
+        return Path(self.log_path).read_text(errors="replace")
+
+    def kill(self, sig=signal.SIGKILL):
+        """Signal the worker's whole process group (main process and pool children)."""
+        try:
+            os.killpg(self.process.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def stop(self):
+        self.kill(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.kill(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def start_worker(app, e2e_settings, tmp_path):
+    """Start a real ``celery -A workers.celery_app worker`` process; stopped after the test."""
+    workers = []
+
+    def start(concurrency=None, **settings):
+        if concurrency is None:
+            concurrency = 2 if is_postgres(app) else 1  # SQLite: one writer
+        merged = {**e2e_settings, **settings}
+        env = dict(os.environ)
+        env.update({
+            "APP_ENV": "test",
+            "TEST_DATABASE_URL": merged["SQLALCHEMY_DATABASE_URI"],
+            "TEST_REDIS_URL": merged["BROKER_URL"],
+            "JOB_QUEUE": merged["JOB_QUEUE"],
+            "JOB_SWEEP_INTERVAL_SECONDS": str(merged["JOB_SWEEP_INTERVAL_SECONDS"]),
+            "JOB_LOCK_TIME_SECONDS": str(merged["JOB_LOCK_TIME_SECONDS"]),
+            "BATCH_POLL_TIME": str(merged["BATCH_POLL_TIME_SECONDS"]),
+            "JOB_HANDLER_MODULES": "tests.e2e.handlers",
+            "BROKER_FOLDER": merged["BROKER_FOLDER"],
+            "PYTHONPATH": str(ROOT),
+        })
+        for key in ("INVOCATIONS_PER_BATCH_JOB", "BATCH_JOBS_PER_SEED", "JOB_ACQUISITION_SIZE"):
+            if key in settings:
+                env[key] = str(settings[key])
+        log_path = tmp_path / f"worker-{len(workers)}.log"
+        name = f"e2e{len(workers)}-{uuid.uuid4().hex[:6]}@%h"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-n", name,
+             "-Q", merged["JOB_QUEUE"], f"--concurrency={concurrency}", "--loglevel=INFO",
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        worker = Worker(process, log_path)
+        workers.append(worker)
+
+        def ready():
+            if process.poll() is not None:
+                raise AssertionError(f"worker exited with {process.returncode}:\n{worker.log()}")
+            return "ready." in worker.log()
+
+        wait_for(ready, timeout=60, message="the Celery worker to be ready")
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+@pytest.fixture
+def db_session(e2e_app):
+    """Direct database access for assertions (and the odd setup step no API offers)."""
+    with e2e_app.app_context():
+        yield db.session
+        db.session.remove()

@@ -1,0 +1,118 @@
+"""The executor end to end: real Celery workers, a real broker, the test database."""
+
+import signal
+from datetime import timedelta, timezone
+
+import pytest
+from sqlalchemy import select, update
+
+from app.dates import format_date, utcnow
+from app.models import Incident, Job
+from tests.conftest import is_postgres
+from tests.e2e.conftest import wait_for
+from tests.e2e.handlers import read_records
+
+pytestmark = pytest.mark.e2e
+
+BASE = "/engine-rest"
+
+
+def job_or_none(client, job_id):
+    response = client.get(f"{BASE}/job/{job_id}")
+    return response.get_json() if response.status_code == 200 else None
+
+
+def test_a_new_job_runs_within_a_second_or_so(e2e_client, start_worker):
+    start_worker()
+    job = e2e_client.post("/api/jobs", json=[{"handlerType": "demo.noop"}]).get_json()[0]
+    wait_for(lambda: job_or_none(e2e_client, job["id"]) is None, timeout=5, message="the job to run")
+
+
+def test_failing_job_loses_retries_gets_an_incident_and_comes_back(e2e_client, start_worker, db_session):
+    start_worker()
+    fail_until = format_date(utcnow() + timedelta(hours=1))
+    job = e2e_client.post("/api/jobs", json=[{
+        "handlerType": "demo.fail-until", "activityId": "ServiceTask_Charge",
+        "handlerConfiguration": {"message": "gateway down", "failUntil": fail_until},
+    }]).get_json()[0]
+
+    failed = wait_for(lambda: (j := job_or_none(e2e_client, job["id"])) and j["retries"] == 0 and j,
+                      timeout=20, message="three failures")
+    assert failed["exceptionMessage"] == "gateway down"
+    assert failed["failedActivityId"] == "ServiceTask_Charge"
+    trace = e2e_client.get(f"{BASE}/job/{job['id']}/stacktrace")
+    assert trace.status_code == 200 and trace.mimetype == "text/plain"
+    assert "RuntimeError: gateway down" in trace.get_data(as_text=True)
+    incidents = db_session.execute(select(Incident).where(Incident.configuration == job["id"])).scalars().all()
+    assert [i.incident_type for i in incidents] == ["failedJob"]
+    assert incidents[0].incident_message == "gateway down"
+    db_session.commit()
+
+    # At 0 retries nothing runs it again, however long we look.
+    assert job_or_none(e2e_client, job["id"])["retries"] == 0
+
+    # The outage is over: failUntil lies in the past now.
+    db_session.execute(update(Job).where(Job.id == job["id"]).values(
+        handler_configuration={"message": "gateway down", "failUntil": format_date(utcnow())}))
+    db_session.commit()
+    response = e2e_client.put(f"{BASE}/job/{job['id']}/retries", json={"retries": 1})
+    assert response.status_code == 204
+    wait_for(lambda: job_or_none(e2e_client, job["id"]) is None, timeout=10, message="the retried job to succeed")
+    db_session.rollback()
+    assert db_session.execute(select(Incident).where(Incident.configuration == job["id"])).first() is None
+
+
+def test_priorities_are_honoured(e2e_client, start_worker, tmp_path):
+    log = str(tmp_path / "order.log")
+    start_worker(concurrency=1, JOB_ACQUISITION_SIZE=1)
+    priorities = [5, 100, 0, 50, 20, 75]
+    jobs = e2e_client.post("/api/jobs", json=[
+        {"handlerType": "test.record", "priority": p, "suspended": True, "processDefinitionKey": "prio",
+         "handlerConfiguration": {"log": log, "name": str(p)}} for p in priorities
+    ]).get_json()
+    assert e2e_client.put(f"{BASE}/job/suspended",
+                          json={"processDefinitionKey": "prio", "suspended": False}).status_code == 204
+    wait_for(lambda: all(job_or_none(e2e_client, j["id"]) is None for j in jobs), timeout=20,
+             message="all jobs to run")
+    started = [int(r["name"]) for r in read_records(log) if r["event"] == "start"]
+    assert started == sorted(priorities, reverse=True)
+
+
+def test_two_workers_never_run_the_same_job(app, e2e_client, start_worker, tmp_path):
+    if not is_postgres(app):
+        pytest.skip("the embedded SQLite mode runs a single worker by design")
+    log = str(tmp_path / "runs.log")
+    start_worker(concurrency=2)
+    start_worker(concurrency=2)
+    jobs = e2e_client.post("/api/jobs", json=[
+        {"handlerType": "test.record", "handlerConfiguration": {"log": log, "seconds": 0.01}} for _ in range(300)
+    ]).get_json()
+    ids = {j["id"] for j in jobs}
+    wait_for(lambda: e2e_client.post(f"{BASE}/job/count", json={"jobIds": sorted(ids)}).get_json()["count"] == 0,
+             timeout=90, message="300 jobs to run")
+    records = read_records(log)
+    starts = [r["job"] for r in records if r["event"] == "start"]
+    assert sorted(starts) == sorted(ids), "every job ran exactly once"
+    assert len({r["pid"] for r in records}) >= 2, "both workers took part"
+
+
+def test_a_job_whose_worker_is_killed_runs_again_once_after_its_lock_expires(
+        e2e_client, start_worker, db_session, tmp_path):
+    log = str(tmp_path / "kill.log")
+    doomed = start_worker(concurrency=1)
+    job = e2e_client.post("/api/jobs", json=[
+        {"handlerType": "test.record", "handlerConfiguration": {"log": log, "seconds": 3}}]).get_json()[0]
+    wait_for(lambda: [r for r in read_records(log) if r["event"] == "start"], timeout=10,
+             message="the job to start")
+    lock_expiry = db_session.execute(select(Job.lock_expiration_time).where(Job.id == job["id"])).scalar_one()
+    db_session.commit()
+    doomed.kill(signal.SIGKILL)
+    doomed.process.wait(timeout=10)
+
+    start_worker(concurrency=1)
+    wait_for(lambda: job_or_none(e2e_client, job["id"]) is None, timeout=30,
+             message="the abandoned job to run again")
+    records = read_records(log)
+    assert [r["event"] for r in records] == ["start", "start", "end"]
+    expiry_epoch = lock_expiry.replace(tzinfo=timezone.utc).timestamp()
+    assert records[1]["t"] >= expiry_epoch - 0.01, "it ran again only after its lock expired"
