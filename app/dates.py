@@ -13,10 +13,12 @@ import re
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+# ASCII digits only, and \Z rather than $ (which also matches before a trailing newline).
 _PATTERN = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})"
     r"(?:\.(\d{1,9}))?"
-    r"(Z|[+-]\d{2}(?::?\d{2})?|GMT[+-]\d{2}:\d{2})?$"
+    r"(Z|[+-]\d{2}(?::?\d{2})?|GMT[+-]\d{2}:\d{2})?\Z",
+    re.ASCII,
 )
 
 MAX_EPOCH_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
@@ -46,7 +48,10 @@ def parse_date(value, default_zone="UTC"):
     if isinstance(value, int):
         if abs(value) > MAX_EPOCH_MS:
             raise DateParseError(value)
-        return datetime(1970, 1, 1) + timedelta(milliseconds=value)
+        try:
+            return datetime(1970, 1, 1) + timedelta(milliseconds=value)
+        except OverflowError:  # before year 1
+            raise DateParseError(value) from None
     if not isinstance(value, str):
         raise DateParseError(value)
     match = _PATTERN.match(value)
@@ -82,6 +87,13 @@ def format_date(value, zone="UTC"):
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    local = value.astimezone(_zone(zone))
+    try:
+        local = value.astimezone(_zone(zone))
+    except OverflowError:  # the zone's offset pushes year 1 or 9999 off the calendar
+        local = value.astimezone(timezone.utc)
+    if local.utcoffset() % timedelta(minutes=1):
+        # Local mean time before ~1900 has offsets like +05:53:28 that +HHMM cannot express.
+        local = value.astimezone(timezone.utc)
     offset = local.strftime("%z") or "+0000"
-    return f"{local:%Y-%m-%dT%H:%M:%S}.{local.microsecond // 1000:03d}{offset}"
+    # %Y does not pad years below 1000; Java's yyyy does.
+    return f"{local.year:04d}-{local:%m-%dT%H:%M:%S}.{local.microsecond // 1000:03d}{offset}"
