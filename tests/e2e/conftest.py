@@ -161,3 +161,33 @@ def db_session(e2e_app):
     with e2e_app.app_context():
         yield db.session
         db.session.remove()
+
+
+@pytest.fixture
+def e2e_server(e2e_app):
+    """The e2e app served over real HTTP on a free loopback port; yields the REST base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, e2e_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}{e2e_app.config['REST_BASE_PATH']}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def batch_settings(e2e_app):
+    """Temporarily change the batch settings the creating (web) side uses."""
+    saved = dict(e2e_app.config)
+
+    def apply(**settings):
+        e2e_app.config.update(settings)
+
+    yield apply
+    for key in ("INVOCATIONS_PER_BATCH_JOB", "BATCH_JOBS_PER_SEED", "INVOCATIONS_PER_BATCH_JOB_BY_TYPE"):
+        e2e_app.config[key] = saved[key]
