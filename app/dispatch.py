@@ -59,11 +59,11 @@ def celery_init_app(flask_app):
         # Acknowledge on receipt: a task lost with a dying worker is found again through
         # the job's lock expiry, and a task that no longer holds its job does nothing.
         task_acks_late=False,
-        worker_prefetch_multiplier=config.get("WORKER_PREFETCH_MULTIPLIER", 4),
+        worker_prefetch_multiplier=config["WORKER_PREFETCH_MULTIPLIER"],
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
-        task_soft_time_limit=config.get("TASK_SOFT_TIME_LIMIT", 600),
-        task_time_limit=config.get("TASK_TIME_LIMIT", 660),
+        task_soft_time_limit=config["TASK_SOFT_TIME_LIMIT"],
+        task_time_limit=config["TASK_TIME_LIMIT"],
     )
     if config["BROKER_URL"].startswith("filesystem://"):
         # The embedded broker: messages are files, so no broker server is needed.
@@ -71,9 +71,14 @@ def celery_init_app(flask_app):
 
         folder = config["BROKER_FOLDER"]
         os.makedirs(folder, exist_ok=True)
+        # kombu keeps its exchange tables in "control_folder", relative to the working
+        # directory unless given: keep it next to the messages, not in the checkout.
+        control_folder = config.get("BROKER_CONTROL_FOLDER") or f"{folder.rstrip(os.sep)}-control"
+        os.makedirs(control_folder, exist_ok=True)
         celery_app.conf.broker_transport_options = {
             "data_folder_in": folder,
             "data_folder_out": folder,
+            "control_folder": control_folder,
             "polling_interval": 0.1,
         }
     celery_app.set_default()

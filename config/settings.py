@@ -132,6 +132,10 @@ class BaseConfig:
     JOB_DEMO_HANDLERS = env_bool("JOB_DEMO_HANDLERS", True)
     JOB_QUEUE = env_str("JOB_QUEUE", "jobservice")
     CREATE_INCIDENT_ON_FAILED_JOB = env_bool("CREATE_INCIDENT_ON_FAILED_JOB", True)
+    # A task is stopped before its job's lock can expire, so no job ever runs twice at once.
+    TASK_SOFT_TIME_LIMIT = env_int("TASK_SOFT_TIME_LIMIT", 240, minimum=1)
+    TASK_TIME_LIMIT = env_int("TASK_TIME_LIMIT", 270, minimum=1)
+    WORKER_PREFETCH_MULTIPLIER = env_int("WORKER_PREFETCH_MULTIPLIER", 4, minimum=1)
 
     # --- batches (Camunda's names in the README) ---
     BATCH_JOBS_PER_SEED = env_int("BATCH_JOBS_PER_SEED", 100, minimum=1)
