@@ -6,6 +6,8 @@ GET values are converted here with Camunda's own messages
 through the same marshmallow schema, so GET and POST can never disagree.
 """
 
+import re
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from app.dates import DateParseError, parse_date
@@ -84,6 +86,9 @@ def load_or_400(schema, data, prefix=""):
         raise InvalidRequest(validation_message(error.messages, prefix)) from None
 
 
+_JAVA_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
 def query_param_error(name, value, java_type=None, reason=None):
     message = f"Cannot set query parameter '{name}' to value '{value}'"
     if java_type:
@@ -103,10 +108,11 @@ def convert_bool_param(name, value):
 
 
 def convert_int_param(name, value, java_type="java.lang.Integer", low=-(2**31), high=INT_MAX):
-    try:
-        number = int(value.strip(), 10)
-    except ValueError:
-        raise query_param_error(name, value, java_type) from None
+    # Python's int() also takes "1_000" and non-ASCII digits; Java's Integer/Long do not.
+    # A 5000-digit value is no number either (and int() refuses it with a ValueError).
+    if not _JAVA_INTEGER.fullmatch(value.strip()) or len(value.strip()) > 1000:
+        raise query_param_error(name, value, java_type)
+    number = int(value.strip(), 10)
     if not low <= number <= high:
         raise query_param_error(name, value, java_type)
     return number
