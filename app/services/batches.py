@@ -78,7 +78,8 @@ def _insert_elements(batch_id, job_ids, job_query, invocations):
         number = func.row_number().over(order_by=selection.c.id)
     numbered = select(
         literal(batch_id, String).label("batch_id"),
-        ((number - 1) / literal(invocations, Integer)).label("slice"),
+        # "//": integer division on every database ("/" is true division in SQLAlchemy 2).
+        ((number - 1) // literal(invocations, Integer)).label("slice"),
         selection.c.id.label("job_id"),
     )
     result = db.session.execute(
