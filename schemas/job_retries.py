@@ -36,6 +36,14 @@ def _retries(value):
     return value
 
 
+def _encodable(text):
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:  # a lone surrogate such as JSON's "\ud800"
+        return False
+
+
 def load_set_job_retries(body):
     if body is None:
         raise InvalidRequest("setJobRetriesDto is null")
@@ -47,6 +55,11 @@ def load_set_job_retries(body):
     job_ids = body.get("jobIds")
     if job_ids is not None and (not isinstance(job_ids, list) or not all(isinstance(i, str) for i in job_ids)):
         raise InvalidRequest("jobIds must be an array of job id strings")
+    for index, job_id in enumerate(job_ids or ()):
+        # An id no job can have (and the database cannot store) is a 400, not a 500 (A2).
+        if len(job_id) > 64 or "\x00" in job_id or not _encodable(job_id):
+            raise InvalidRequest(f"jobIds[{index}] is not a possible job id: at most 64 characters "
+                                 "of valid Unicode text without NUL")
     due_date_set = "dueDate" in body
     due_date = None
     if due_date_set and body["dueDate"] is not None:
