@@ -1,0 +1,446 @@
+"""The set-job-retries batch engine driven without a worker (spec B.5, A8-A11).
+
+The batch's seed, execution and monitor jobs are run synchronously through the executor
+service (``acquire_jobs`` + ``execute_job``) inside an app context. Target jobs use a handler
+type no worker serves, so only the batch's own jobs are ever acquired.
+"""
+
+import math
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import BatchElement, Incident, Job, JobDefinition
+from app.models.batch import BATCH_TYPE_SET_JOB_RETRIES, HANDLER_BATCH_MONITOR, HANDLER_BATCH_SEED
+from app.services import batches as engine
+from app.services import retries as retries_service
+from app.services.executor import acquire_jobs, execute_job
+
+TARGET = "test.batch-target"  # not registered: target jobs are never acquired
+CONFIG_KEYS = ("INVOCATIONS_PER_BATCH_JOB", "INVOCATIONS_PER_BATCH_JOB_BY_TYPE", "BATCH_JOBS_PER_SEED",
+               "DEFAULT_JOB_RETRIES", "JOB_RETRY_DELAY_SECONDS")
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+def drain_jobs(max_rounds=200):
+    """Run every acquirable job until nothing is acquired; returns [(job_id, outcome)]."""
+    executed = []
+    for _ in range(max_rounds):
+        acquired = acquire_jobs(limit=100)
+        if not acquired:
+            return executed
+        for job_id, token, revision in acquired:
+            executed.append((job_id, execute_job(job_id, token, revision)))
+    raise AssertionError("the batch jobs did not settle")
+
+
+def run_one(handler_type):
+    """Acquire and run exactly one job of ``handler_type``; returns its outcome."""
+    acquired = acquire_jobs(limit=1, handler_types=[handler_type])
+    assert len(acquired) == 1, f"no acquirable {handler_type} job"
+    job_id, token, revision = acquired[0]
+    return execute_job(job_id, token, revision)
+
+
+def run_seed_directly(batch):
+    """What the seed handler does, without the executor: run the seed, delete the seed job that ran."""
+    c = Job.__table__.c
+    ran = db.session.execute(select(c.id).where(c.job_definition_id == batch["seedJobDefinitionId"])).scalars().all()
+    engine.run_seed(batch["id"])
+    db.session.execute(Job.__table__.delete().where(c.id.in_(ran)))
+    db.session.commit()
+
+
+def count_jobs(definition_id, **conditions):
+    c = Job.__table__.c
+    statement = select(func.count()).select_from(Job.__table__).where(c.job_definition_id == definition_id)
+    for name, value in conditions.items():
+        statement = statement.where(c[name] == value)
+    result = db.session.execute(statement).scalar_one()
+    db.session.commit()
+    return result
+
+
+def job_rows(definition_id):
+    c = Job.__table__.c
+    rows = db.session.execute(select(Job.__table__).where(c.job_definition_id == definition_id)
+                              .order_by(c.id)).mappings().all()
+    db.session.commit()
+    return rows
+
+
+def target_job(job_id):
+    row = db.session.execute(select(Job.__table__).where(Job.__table__.c.id == job_id)).mappings().first()
+    db.session.commit()
+    return row
+
+
+def incidents_of(job_id):
+    rows = db.session.execute(select(Incident.__table__).where(Incident.__table__.c.configuration == job_id)).all()
+    db.session.commit()
+    return rows
+
+
+def statistics(client, batch_id):
+    rows = client.get(f"/engine-rest/batch/statistics?batchId={batch_id}").get_json()
+    return rows[0] if rows else None
+
+
+def progress(client, batch_id):
+    s = statistics(client, batch_id)
+    return s["jobsCreated"], s["remainingJobs"], s["completedJobs"], s["failedJobs"]
+
+
+def create_batch(client, expect=200, **body):
+    response = client.post("/engine-rest/job/retries", json=body)
+    assert response.status_code == expect, response.get_json()
+    return response.get_json()
+
+
+@pytest.fixture
+def batch_config(app):
+    """Set batch settings for one test; the originals come back afterwards."""
+    saved = {key: app.config[key] for key in CONFIG_KEYS}
+    app.config["INVOCATIONS_PER_BATCH_JOB_BY_TYPE"] = {}
+
+    def configure(**values):
+        app.config.update(values)
+
+    yield configure
+    app.config.update(saved)
+
+
+@pytest.fixture
+def targets(make_jobs):
+    def create(count, **common):
+        return [job["id"] for job in make_jobs(*[{} for _ in range(count)], handlerType=TARGET, **common)]
+
+    return create
+
+
+# --- seeding, execution, completion ------------------------------------------------------
+
+def test_multi_seed_batch_runs_to_completion_step_by_step(client, app_context, batch_config, targets):
+    batch_config(INVOCATIONS_PER_BATCH_JOB=2, BATCH_JOBS_PER_SEED=2)
+    ids = targets(9, retries=1)
+    batch = create_batch(client, retries=7, jobIds=ids)
+    batch_id, definition = batch["id"], batch["batchJobDefinitionId"]
+    assert batch["totalJobs"] == 5 and batch["jobsCreated"] == 0
+    assert batch["invocationsPerBatchJob"] == 2 and batch["batchJobsPerSeed"] == 2
+    assert progress(client, batch_id) == (0, 5, 0, 0)
+    assert count_jobs(batch["seedJobDefinitionId"]) == 1
+
+    # Each seed run creates at most batchJobsPerSeed execution jobs, then the next seed.
+    for expected_created in (2, 4, 5):
+        assert run_one(HANDLER_BATCH_SEED) == "done"
+        assert count_jobs(definition) == expected_created
+        assert client.get(f"/engine-rest/batch/{batch_id}").get_json()["jobsCreated"] == expected_created
+        assert progress(client, batch_id) == (expected_created, 5, 0, 0)
+    # The last seed run left no seed job but a monitor job.
+    assert count_jobs(batch["seedJobDefinitionId"]) == 0
+    assert count_jobs(batch["monitorJobDefinitionId"]) == 1
+
+    # Execution jobs carry the batch id and the batch's job definition, visible in GET /job.
+    listed = client.get(f"/engine-rest/job?jobDefinitionId={definition}").get_json()
+    assert len(listed) == 5
+    assert all(job["batchId"] == batch_id and job["jobDefinitionId"] == definition for job in listed)
+    assert client.get(f"/engine-rest/job/count?jobDefinitionId={definition}").get_json() == {"count": 5}
+    assert client.get(f"/engine-rest/batch/{batch_id}").get_json()["executionStartTime"] is None
+    assert client.get(f"/engine-rest/history/batch/{batch_id}").get_json()["executionStartTime"] is None
+
+    # Execution jobs one at a time: completed advances; executionStartTime set on the first.
+    for completed in range(1, 6):
+        assert run_one(BATCH_TYPE_SET_JOB_RETRIES) == "done"
+        if completed < 5:
+            assert progress(client, batch_id) == (5, 5 - completed, completed, 0)
+            started = client.get(f"/engine-rest/batch/{batch_id}").get_json()["executionStartTime"]
+            assert started is not None
+            history = client.get(f"/engine-rest/history/batch/{batch_id}").get_json()
+            assert history["executionStartTime"] == started and history["endTime"] is None
+    # The last execution job completed the batch at once (A9), without waiting for the monitor.
+    assert client.get(f"/engine-rest/batch/{batch_id}").status_code == 404
+    assert client.get(f"/engine-rest/batch/{batch_id}").get_json()["message"] == \
+        f"Batch with id '{batch_id}' does not exist"
+    history = client.get(f"/engine-rest/history/batch/{batch_id}").get_json()
+    assert history["endTime"] is not None and history["executionStartTime"] is not None
+    assert history["skippedElements"] == 0 and history["elements"] == 9
+    assert all(target_job(job_id)["retries"] == 7 for job_id in ids)
+    # Nothing of the batch is left: jobs, definitions, elements.
+    for definition_id in (batch["seedJobDefinitionId"], batch["monitorJobDefinitionId"], definition):
+        assert count_jobs(definition_id) == 0
+        assert db.session.get(JobDefinition, definition_id) is None
+    assert db.session.execute(select(func.count()).select_from(BatchElement.__table__)).scalar_one() == 0
+    assert drain_jobs() == []
+
+
+@pytest.mark.parametrize("count, invocations", [(4, 5), (7, 3), (3, 2), (1000, 1000), (1001, 1000)])
+def test_slices_cover_every_element(client, app_context, batch_config, targets, count, invocations):
+    """Elements are numbered into whole slices 0..totalJobs-1 on both databases."""
+    batch_config(INVOCATIONS_PER_BATCH_JOB=invocations)
+    ids = targets(count)
+    batch = create_batch(client, retries=9, jobIds=ids)
+    assert batch["totalJobs"] == math.ceil(count / invocations)
+    slices = db.session.execute(
+        select(BatchElement.__table__.c.slice, func.count()).group_by(BatchElement.__table__.c.slice)
+        .order_by(BatchElement.__table__.c.slice)).all()
+    db.session.commit()
+    assert [row[0] for row in slices] == list(range(batch["totalJobs"]))
+    assert all(row[1] == invocations for row in slices[:-1])
+    drain_jobs()
+    assert client.get(f"/engine-rest/batch/{batch['id']}").status_code == 404
+    assert client.get("/engine-rest/job/count?withRetriesLeft=true").get_json() == {"count": count}
+    c = Job.__table__.c
+    assert db.session.execute(select(func.count()).where(c.retries == 9)).scalar_one() == count
+
+
+def test_job_query_selection_and_dedup(client, app_context, batch_config, targets):
+    batch_config(INVOCATIONS_PER_BATCH_JOB=1)
+    tenant_a = targets(3, tenantId="a", retries=0)
+    others = targets(2, tenantId="b")
+    batch = create_batch(client, retries=4, jobIds=[tenant_a[0], others[0], others[0]],
+                         jobQuery={"tenantIdIn": ["a"]})
+    assert batch["totalJobs"] == 4  # a0 a1 a2 (query) + b0 (explicit), duplicates counted once
+    drain_jobs()
+    assert [target_job(job_id)["retries"] for job_id in tenant_a + others] == [4, 4, 4, 4, 3]
+
+
+# --- what an execution job applies -------------------------------------------------------
+
+@pytest.mark.parametrize("body, expected", [
+    ({}, "2030-01-01T00:00:00.000+0000"),
+    ({"dueDate": "2031-05-06T07:08:09.123+0200"}, "2031-05-06T05:08:09.123+0000"),
+    ({"dueDate": None}, None),
+])
+def test_due_date_absent_value_null(client, app_context, targets, body, expected):
+    ids = targets(2, dueDate="2030-01-01T00:00:00.000+0000", retries=0)
+    batch = create_batch(client, retries=2, jobIds=ids, **body)
+    drain_jobs()
+    assert client.get(f"/engine-rest/batch/{batch['id']}").status_code == 404
+    for job_id in ids:
+        job = client.get(f"/engine-rest/job/{job_id}").get_json()
+        assert job["retries"] == 2 and job["dueDate"] == expected
+
+
+def test_incidents_resolved_from_zero_and_created_to_zero(client, app_context, targets):
+    failed = targets(2, retries=0, exceptionMessage="boom")
+    healthy = targets(1, retries=3)
+    assert all(len(incidents_of(job_id)) == 1 for job_id in failed)
+    create_batch(client, retries=3, jobIds=failed)
+    drain_jobs()
+    assert all(incidents_of(job_id) == [] for job_id in failed)
+    # The exception message is kept (B.5.12).
+    assert all(target_job(job_id)["exception_message"] == "boom" for job_id in failed)
+    create_batch(client, retries=0, jobIds=healthy)
+    drain_jobs()
+    assert target_job(healthy[0])["retries"] == 0
+    assert len(incidents_of(healthy[0])) == 1
+
+
+def test_missing_jobs_are_skipped_and_counted(client, app_context, batch_config, targets):
+    """A10: ids that do not exist (never, or deleted before their slice ran) are skipped."""
+    batch_config(INVOCATIONS_PER_BATCH_JOB=1)
+    ids = targets(2)
+    batch = create_batch(client, retries=6, jobIds=[ids[0], "no-such-job", ids[1]])
+    assert batch["totalJobs"] == 3
+    run_one(HANDLER_BATCH_SEED)
+    # Delete a target job after the selection was taken.
+    db.session.execute(Job.__table__.delete().where(Job.__table__.c.id == ids[1]))
+    db.session.commit()
+    for _ in range(3):
+        run_one(BATCH_TYPE_SET_JOB_RETRIES)
+        if statistics(client, batch["id"]) is None:
+            break
+        assert statistics(client, batch["id"])["failedJobs"] == 0
+    assert statistics(client, batch["id"]) is None
+    history = client.get(f"/engine-rest/history/batch/{batch['id']}").get_json()
+    assert history["skippedElements"] == 2 and history["elements"] == 3 and history["endTime"] is not None
+    assert target_job(ids[0])["retries"] == 6
+
+
+def test_skipped_elements_visible_in_statistics_while_running(client, app_context, batch_config, targets):
+    batch_config(INVOCATIONS_PER_BATCH_JOB=1)
+    ids = targets(1, id="zzzz-real-target")
+    # Explicit ids are sliced in id order: the missing id's slice is the first execution job.
+    batch = create_batch(client, retries=6, jobIds=[ids[0], "0000-missing"])
+    run_one(HANDLER_BATCH_SEED)
+    run_one(BATCH_TYPE_SET_JOB_RETRIES)
+    stats = statistics(client, batch["id"])
+    assert stats["skippedElements"] == 1
+    assert (stats["remainingJobs"], stats["completedJobs"], stats["failedJobs"]) == (1, 1, 0)
+    drain_jobs()
+    assert client.get(f"/engine-rest/history/batch/{batch['id']}").get_json()["skippedElements"] == 1
+
+
+# --- failures -----------------------------------------------------------------------------
+
+def test_failed_execution_job_keeps_the_batch_until_retried(client, app_context, monkeypatch, batch_config,
+                                                          targets):
+    batch_config(INVOCATIONS_PER_BATCH_JOB=1, DEFAULT_JOB_RETRIES=3, JOB_RETRY_DELAY_SECONDS=0.0)
+    ids = targets(2)
+    batch = create_batch(client, retries=5, jobIds=ids)
+    original = retries_service.set_job_retries
+    poisoned = ids[0]
+
+    def failing(job_ids, retries, due_date=retries_service.UNSET):
+        if poisoned in job_ids:
+            raise RuntimeError("simulated database hiccup")
+        return original(job_ids, retries, due_date)
+
+    monkeypatch.setattr(retries_service, "set_job_retries", failing)
+    outcomes = drain_jobs()
+    assert [outcome for _, outcome in outcomes].count("failed") == 3
+    stats = statistics(client, batch["id"])
+    assert stats is not None
+    assert (stats["remainingJobs"], stats["completedJobs"], stats["failedJobs"]) == (1, 1, 1)
+    failed_job = job_rows(batch["batchJobDefinitionId"])[0]
+    assert failed_job["retries"] == 0 and "simulated database hiccup" in failed_job["exception_message"]
+    assert len(incidents_of(failed_job["id"])) == 1
+    assert target_job(ids[0])["retries"] == 3 and target_job(ids[1])["retries"] == 5
+    # Only filter: withFailures finds it.
+    assert client.get("/engine-rest/batch/statistics/count?withFailures=true").get_json() == {"count": 1}
+    # The monitor keeps re-checking (due in batchPollTime), the batch stays open.
+    assert count_jobs(batch["monitorJobDefinitionId"]) == 1
+    assert drain_jobs() == []
+
+    # Retrying the failed execution job lets the batch complete.
+    monkeypatch.setattr(retries_service, "set_job_retries", original)
+    original([failed_job["id"]], 1)
+    db.session.commit()
+    assert incidents_of(failed_job["id"]) == []
+    assert statistics(client, batch["id"])["failedJobs"] == 0
+    drain_jobs()
+    assert client.get(f"/engine-rest/batch/{batch['id']}").status_code == 404
+    assert client.get(f"/engine-rest/history/batch/{batch['id']}").get_json()["endTime"] is not None
+    assert target_job(ids[0])["retries"] == 5
+    assert count_jobs(batch["monitorJobDefinitionId"]) == 0
+
+
+def test_execution_job_failing_once_is_retried(client, app_context, monkeypatch, batch_config, targets):
+    batch_config(INVOCATIONS_PER_BATCH_JOB=10, DEFAULT_JOB_RETRIES=3, JOB_RETRY_DELAY_SECONDS=0.0)
+    ids = targets(3)
+    batch = create_batch(client, retries=8, jobIds=ids)
+    original = retries_service.set_job_retries
+    calls = []
+
+    def flaky(job_ids, retries, due_date=retries_service.UNSET):
+        calls.append(list(job_ids))
+        if len(calls) == 1:
+            raise RuntimeError("first call fails")
+        return original(job_ids, retries, due_date)
+
+    monkeypatch.setattr(retries_service, "set_job_retries", flaky)
+    outcomes = [outcome for _, outcome in drain_jobs()]
+    assert outcomes.count("failed") == 1
+    assert len(calls) == 2
+    assert client.get(f"/engine-rest/batch/{batch['id']}").status_code == 404
+    assert all(target_job(job_id)["retries"] == 8 for job_id in ids)
+
+
+# --- suspension ---------------------------------------------------------------------------
+
+def test_suspend_stops_progress_and_activate_resumes(client, app_context, batch_config, targets):
+    batch_config(INVOCATIONS_PER_BATCH_JOB=1, BATCH_JOBS_PER_SEED=2)
+    ids = targets(3)
+    batch = create_batch(client, retries=4, jobIds=ids)
+    batch_id = batch["id"]
+    run_one(HANDLER_BATCH_SEED)  # 2 execution jobs + the next seed
+    assert client.put(f"/engine-rest/batch/{batch_id}/suspended", json={"suspended": True}).status_code == 204
+    assert client.get(f"/engine-rest/batch/{batch_id}").get_json()["suspended"] is True
+    assert statistics(client, batch_id)["suspended"] is True
+    for definition in (batch["seedJobDefinitionId"], batch["batchJobDefinitionId"]):
+        assert all(job["suspended"] for job in job_rows(definition))
+        assert db.session.get(JobDefinition, definition).suspended is True
+    db.session.commit()
+    assert drain_jobs() == []  # suspended jobs are not acquired
+    assert progress(client, batch_id) == (2, 3, 0, 0)
+    # Suspending twice is no error (idempotent).
+    assert client.put(f"/engine-rest/batch/{batch_id}/suspended", json={"suspended": True}).status_code == 204
+
+    assert client.put(f"/engine-rest/batch/{batch_id}/suspended", json={"suspended": False}).status_code == 204
+    assert client.get(f"/engine-rest/batch/{batch_id}").get_json()["suspended"] is False
+    assert not any(job["suspended"] for job in job_rows(batch["batchJobDefinitionId"]))
+    drain_jobs()
+    assert client.get(f"/engine-rest/batch/{batch_id}").status_code == 404
+    assert all(target_job(job_id)["retries"] == 4 for job_id in ids)
+
+
+def test_jobs_created_by_a_suspended_batch_are_suspended(client, app_context, batch_config, targets):
+    batch_config(INVOCATIONS_PER_BATCH_JOB=1, BATCH_JOBS_PER_SEED=2)
+    ids = targets(3)
+    batch = create_batch(client, retries=4, jobIds=ids)
+    assert client.put(f"/engine-rest/batch/{batch['id']}/suspended", json={"suspended": True}).status_code == 204
+    # Seed runs of the suspended batch (as if its job had been running while it was suspended).
+    run_seed_directly(batch)
+    execution_jobs = job_rows(batch["batchJobDefinitionId"])
+    assert len(execution_jobs) == 2 and all(job["suspended"] for job in execution_jobs)
+    seeds = job_rows(batch["seedJobDefinitionId"])
+    assert len(seeds) == 1 and seeds[0]["suspended"]
+    run_seed_directly(batch)
+    assert all(job["suspended"] for job in job_rows(batch["monitorJobDefinitionId"]))
+    assert len(job_rows(batch["monitorJobDefinitionId"])) == 1
+    assert drain_jobs() == []
+    client.put(f"/engine-rest/batch/{batch['id']}/suspended", json={})  # missing key = activate
+    drain_jobs()
+    assert client.get(f"/engine-rest/batch/{batch['id']}").status_code == 404
+
+
+# --- deletion -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cascade", [False, True])
+def test_delete_running_batch(client, app_context, batch_config, targets, cascade):
+    batch_config(INVOCATIONS_PER_BATCH_JOB=1, BATCH_JOBS_PER_SEED=2)
+    ids = targets(3, retries=0)
+    batch = create_batch(client, retries=4, jobIds=ids)
+    run_one(HANDLER_BATCH_SEED)
+    definitions = (batch["seedJobDefinitionId"], batch["monitorJobDefinitionId"], batch["batchJobDefinitionId"])
+    assert count_jobs(batch["batchJobDefinitionId"]) == 2
+    response = client.delete(f"/engine-rest/batch/{batch['id']}?cascade={str(cascade).lower()}")
+    assert response.status_code == 204
+    for definition in definitions:
+        assert count_jobs(definition) == 0
+        assert db.session.get(JobDefinition, definition) is None
+    assert db.session.execute(select(func.count()).select_from(BatchElement.__table__)).scalar_one() == 0
+    db.session.commit()
+    assert client.get(f"/engine-rest/batch/{batch['id']}").status_code == 404
+    history = client.get(f"/engine-rest/history/batch/{batch['id']}")
+    if cascade:
+        assert history.status_code == 404
+    else:
+        assert history.status_code == 200 and history.get_json()["endTime"] is not None
+    # The target jobs were not touched; nothing is left to run.
+    assert drain_jobs() == []
+    assert all(target_job(job_id)["retries"] == 0 for job_id in ids)
+
+
+def test_delete_batch_with_failed_execution_job_removes_its_incident(client, app_context, monkeypatch,
+                                                                    batch_config, targets):
+    batch_config(INVOCATIONS_PER_BATCH_JOB=1, DEFAULT_JOB_RETRIES=1)
+    ids = targets(1)
+    batch = create_batch(client, retries=4, jobIds=ids)
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("nope")
+
+    monkeypatch.setattr(retries_service, "set_job_retries", failing)
+    drain_jobs()
+    execution = job_rows(batch["batchJobDefinitionId"])[0]
+    assert len(incidents_of(execution["id"])) == 1
+    assert client.delete(f"/engine-rest/batch/{batch['id']}").status_code == 204
+    assert incidents_of(execution["id"]) == []
+    assert target_job(execution["id"]) is None
+
+
+def test_monitor_reschedules_then_completes(client, app_context, batch_config, targets, app):
+    """The monitor polls (B.5.5): not done -> a new monitor due in batchPollTime."""
+    batch_config(INVOCATIONS_PER_BATCH_JOB=1)
+    ids = targets(1)
+    batch = create_batch(client, retries=4, jobIds=ids)
+    run_one(HANDLER_BATCH_SEED)
+    assert run_one(HANDLER_BATCH_MONITOR) == "done"
+    monitors = job_rows(batch["monitorJobDefinitionId"])
+    assert len(monitors) == 1 and monitors[0]["due_date"] is not None
+    run_one(BATCH_TYPE_SET_JOB_RETRIES)
+    assert client.get(f"/engine-rest/batch/{batch['id']}").status_code == 404
+    assert count_jobs(batch["monitorJobDefinitionId"]) == 0
