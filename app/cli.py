@@ -1,5 +1,9 @@
 """``flask --app app jobs ...``: operator commands over the same service code as the REST API."""
 
+import json
+import sys
+import time
+
 import click
 from flask.cli import with_appcontext
 
@@ -20,3 +24,156 @@ def demo(count, seed):
     """Create realistic, varied demo jobs."""
     created = create_demo_jobs(count, seed)
     click.echo(f"created {created} demo jobs")
+
+
+# --- batches ------------------------------------------------------------------------------
+
+def _wait(seconds):
+    time.sleep(seconds)
+
+
+def _json_option(value):
+    """``--query`` takes JSON, or ``@file`` holding it."""
+    if value is None:
+        return None
+    text = value
+    if value.startswith("@"):
+        try:
+            with open(value[1:], encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as error:
+            raise click.ClickException(f"cannot read {value[1:]}: {error.strerror}") from None
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise click.ClickException(f"--query is not valid JSON: {error}") from None
+
+
+def _progress_line(stats, width=30):
+    total, completed = stats["totalJobs"], stats["completedJobs"]
+    share = completed / total if total else 1.0
+    filled = min(width, int(width * share))
+    state = "  (suspended)" if stats["suspended"] else ""
+    return (f"[{'#' * filled}{'-' * (width - filled)}] {int(100 * share):3d}%  "
+            f"{completed}/{total} jobs completed, {stats['failedJobs']} failed, "
+            f"{stats['skippedElements']} skipped{state}")
+
+
+def watch_batch(batch_id, interval=0.5, out=None):
+    """Render the batch's progress until it leaves the runtime table; returns its historic row."""
+    from app.api.common import output_zone
+    from app.extensions import db
+    from app.services.batch_query import get_batch_statistics, get_historic_batch
+    from schemas.batch import batch_statistics_dto
+
+    out = out or sys.stdout
+    live = out.isatty()
+    zone = output_zone()
+    last = None
+    while True:
+        row = get_batch_statistics(batch_id)
+        db.session.rollback()  # end the read: the next poll sees the workers' commits
+        if row is None:
+            break
+        line = _progress_line(batch_statistics_dto(row, zone))
+        if live:
+            out.write("\r" + line.ljust(len(last or "")))
+            out.flush()
+        elif line != last:
+            out.write(line + "\n")
+        last = line
+        _wait(interval)
+    historic = get_historic_batch(batch_id)
+    db.session.rollback()
+    if historic is not None:
+        done = {"totalJobs": historic["total_jobs"], "completedJobs": historic["total_jobs"], "failedJobs": 0,
+                "skippedElements": historic["skipped_elements"], "suspended": False}
+        line = _progress_line(done)
+        out.write(("\r" + line.ljust(len(last or "")) if live else line) + "\n")
+    elif live and last:
+        out.write("\n")
+    out.flush()
+    return historic
+
+
+@jobs_cli.command("retries")
+@click.option("--retries", "retries", default=None, metavar="N",
+              help="Retries to set on every selected job (required; 0 or more).")
+@click.option("--ids", default=None, metavar="ID,ID,...", help="Comma-separated job ids.")
+@click.option("--query", default=None, metavar="JSON",
+              help='A job query as for POST /job, e.g. \'{"noRetriesLeft": true}\', or @file.json.')
+@click.option("--due-date", default=None, metavar="DATE",
+              help="Also set this due date, e.g. 2030-01-31T12:00:00.000+0000.")
+@click.option("--clear-due-date", is_flag=True, help="Also set the due dates to null.")
+@click.option("--watch", is_flag=True, help="Show the batch's progress until it completes (needs a worker).")
+@click.option("--interval", default=0.5, show_default=True, type=click.FloatRange(min=0.05),
+              help="Seconds between progress polls with --watch.")
+@with_appcontext
+def set_retries(retries, ids, query, due_date, clear_due_date, watch, interval):
+    """Set job retries asynchronously: create a set-job-retries batch, as POST /job/retries does.
+
+    Prints the batch; with --watch, its progress and then the historic batch.
+    """
+    from app.api.common import output_zone
+    from app.errors import ApiError
+    from app.services.batches import create_set_job_retries_batch
+    from schemas.batch import batch_dto, historic_batch_dto
+    from schemas.job_retries import load_set_job_retries
+
+    if due_date is not None and clear_due_date:
+        raise click.UsageError("use --due-date or --clear-due-date, not both")
+    body = {"retries": retries}
+    if ids is not None:
+        body["jobIds"] = [part.strip() for part in ids.split(",") if part.strip()]
+    job_query = _json_option(query)
+    if job_query is not None:
+        body["jobQuery"] = job_query
+    if due_date is not None:
+        body["dueDate"] = due_date
+    elif clear_due_date:
+        body["dueDate"] = None
+    try:
+        dto = load_set_job_retries(body)
+        batch = create_set_job_retries_batch(dto.retries, job_ids=dto.job_ids, job_query=dto.job_query,
+                                             due_date_set=dto.due_date_set, due_date=dto.due_date)
+    except ApiError as error:
+        raise click.ClickException(error.message) from None
+    zone = output_zone()
+    click.echo(json.dumps(batch_dto(batch, zone), indent=2))
+    if not watch:
+        return
+    try:
+        historic = watch_batch(batch["id"], interval)
+    except KeyboardInterrupt:
+        click.echo("\nstopped watching; the batch goes on", err=True)
+        sys.exit(130)
+    if historic is None:
+        raise click.ClickException(f"batch {batch['id']} was deleted together with its history")
+    click.echo(json.dumps(historic_batch_dto(historic, zone), indent=2))
+
+
+@jobs_cli.command("batches")
+@click.option("--json", "as_json", is_flag=True, help="Print BatchStatisticsDto JSON instead of a table.")
+@with_appcontext
+def list_batches(as_json):
+    """List the runtime batches with their statistics (as GET /batch/statistics)."""
+    from app.api.common import output_zone
+    from app.services.batch_query import list_batch_statistics
+    from schemas.batch import batch_statistics_dto
+    from schemas.batch_query import BatchQuery
+
+    zone = output_zone()
+    batches = [batch_statistics_dto(row, zone) for row in list_batch_statistics(BatchQuery())]
+    if as_json:
+        click.echo(json.dumps(batches, indent=2))
+        return
+    if not batches:
+        click.echo("no runtime batches")
+        return
+    header = ("ID", "TYPE", "STATE", "TOTAL", "CREATED", "DONE", "LEFT", "FAILED", "SKIPPED", "STARTED")
+    rows = [(b["id"], b["type"], "suspended" if b["suspended"] else "active", b["totalJobs"], b["jobsCreated"],
+             b["completedJobs"], b["remainingJobs"], b["failedJobs"], b["skippedElements"], b["startTime"])
+            for b in batches]
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(str(value).ljust(width) for value, width in zip(row, widths)).rstrip())

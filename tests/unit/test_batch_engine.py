@@ -5,13 +5,14 @@ service (``acquire_jobs`` + ``execute_job``) inside an app context. Target jobs 
 type no worker serves, so only the batch's own jobs are ever acquired.
 """
 
+import json
 import math
 
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import BatchElement, Incident, Job, JobDefinition
+from app.models import Batch, BatchElement, Incident, Job, JobDefinition
 from app.models.batch import BATCH_TYPE_SET_JOB_RETRIES, HANDLER_BATCH_MONITOR, HANDLER_BATCH_SEED
 from app.services import batches as engine
 from app.services import retries as retries_service
@@ -444,3 +445,162 @@ def test_monitor_reschedules_then_completes(client, app_context, batch_config, t
     run_one(BATCH_TYPE_SET_JOB_RETRIES)
     assert client.get(f"/engine-rest/batch/{batch['id']}").status_code == 404
     assert count_jobs(batch["monitorJobDefinitionId"]) == 0
+
+
+# --- the CLI: flask jobs retries / flask jobs batches -------------------------------------------
+
+@pytest.fixture
+def cli(app):
+    runner = app.test_cli_runner()
+
+    def invoke(*args):
+        return runner.invoke(args=["jobs", *args])
+
+    return invoke
+
+
+def test_cli_creates_a_batch_like_the_rest_endpoint(cli, client, targets, batch_config):
+    batch_config(INVOCATIONS_PER_BATCH_JOB=1)
+    ids = targets(2)
+    result = cli("retries", "--retries", "4", "--ids", ",".join(ids) + ",missing",
+                 "--due-date", "2030-01-01T00:00:00Z")
+    assert result.exit_code == 0, result.output
+    batch = json.loads(result.output)
+    assert batch["type"] == "set-job-retries" and batch["totalJobs"] == 3 and batch["jobsCreated"] == 0
+    assert client.get(f"/engine-rest/batch/{batch['id']}").get_json() == batch
+
+
+def test_cli_query_and_clear_due_date(cli, client, app, targets, batch_config):
+    batch_config(INVOCATIONS_PER_BATCH_JOB=1)
+    failed = targets(2, retries=0, dueDate="2030-01-01T00:00:00.000+0000")
+    targets(1)
+    result = cli("retries", "--retries", "1", "--query", '{"noRetriesLeft": true}', "--clear-due-date")
+    assert result.exit_code == 0, result.output
+    batch = json.loads(result.output)
+    assert batch["totalJobs"] == 2
+    with app.app_context():
+        drain_jobs()
+    assert client.get("/engine-rest/job/count?noRetriesLeft=true").get_json() == {"count": 0}
+    for job_id in failed:
+        job = client.get(f"/engine-rest/job/{job_id}").get_json()
+        assert job["retries"] == 1 and job["dueDate"] is None
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "retries is null"),
+    (["--ids", "a"], "retries is null"),
+    (["--retries", "1"], "You must specify at least one of jobIds or jobQuery."),
+    (["--retries", "1", "--ids", ",,"], "You must specify at least one of jobIds or jobQuery."),
+    (["--retries", "abc", "--ids", "a"], "retries must be an integer, got 'abc'"),
+    (["--retries", "-1", "--ids", "a"], "Retries count is not greater than or equal to 0"),
+    (["--retries", "1", "--query", '{"jobId": "nope"}'], "jobIds is empty"),
+    (["--retries", "1", "--query", '{"dueDates": [{"operator": "bt", "value": "2020-01-01T00:00:00.000+0000"}]}'],
+     "Invalid due date comparator specified: bt"),
+    (["--retries", "1", "--query", "{not json"], "--query is not valid JSON"),
+    (["--retries", "1", "--ids", "a", "--due-date", "soon"], "Invalid due date format"),
+    (["--retries", "1", "--ids", "a", "--due-date", "2030-01-01T00:00:00Z", "--clear-due-date"],
+     "use --due-date or --clear-due-date, not both"),
+])
+def test_cli_validation_errors_exit_non_zero(cli, app, args, message):
+    result = cli("retries", *args)
+    assert result.exit_code != 0
+    assert message in result.output
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(Batch.__table__)).scalar_one() == 0
+        db.session.remove()
+
+
+def test_cli_watch_renders_progress_until_the_batch_completes(cli, app, targets, batch_config, monkeypatch):
+    batch_config(INVOCATIONS_PER_BATCH_JOB=1, BATCH_JOBS_PER_SEED=2)
+    ids = targets(5)
+    polls = []
+
+    def one_step(seconds):
+        """Instead of sleeping while a worker works: run one acquirable batch job."""
+        polls.append(seconds)
+        acquired = acquire_jobs(limit=1)
+        for job_id, token, revision in acquired:
+            execute_job(job_id, token, revision)
+
+    monkeypatch.setattr("app.cli._wait", one_step)
+    result = cli("retries", "--retries", "2", "--ids", ",".join(ids + ["gone"]), "--watch")
+    assert result.exit_code == 0, result.output
+    decoder = json.JSONDecoder()
+    batch, end = decoder.raw_decode(result.output)
+    rest = result.output[end:].strip().splitlines()
+    bars = [line for line in rest if line.startswith("[")]
+    assert bars[0].startswith("[------------------------------]   0%  0/6 jobs completed, 0 failed, 0 skipped")
+    assert bars[-1].startswith("[##############################] 100%  6/6 jobs completed, 0 failed, 1 skipped")
+    assert len(bars) == len(set(bars)) >= 3  # one line per change when not on a terminal
+    historic = json.loads("\n".join(rest[len(bars):]))
+    assert historic["id"] == batch["id"] and historic["endTime"] is not None and historic["skippedElements"] == 1
+    assert set(polls) == {0.5}
+    with app.app_context():
+        assert all(target_job(job_id)["retries"] == 2 for job_id in ids)
+        db.session.remove()
+
+
+def test_cli_watch_shows_failures_and_suspension(app):
+    from app.cli import _progress_line
+
+    line = _progress_line({"totalJobs": 4, "completedJobs": 1, "failedJobs": 2, "skippedElements": 3,
+                           "suspended": True})
+    assert line == "[#######-----------------------]  25%  1/4 jobs completed, 2 failed, 3 skipped  (suspended)"
+
+
+def test_cli_watch_reports_a_batch_deleted_with_its_history(cli, app, targets, monkeypatch):
+    ids = targets(1)
+
+    def delete_it(seconds):
+        batch_id = db.session.execute(select(Batch.__table__.c.id)).scalar_one()
+        db.session.rollback()
+        engine.delete_batch(batch_id, cascade=True)
+
+    monkeypatch.setattr("app.cli._wait", delete_it)
+    result = cli("retries", "--retries", "2", "--ids", ids[0], "--watch")
+    assert result.exit_code == 1
+    assert "was deleted together with its history" in result.output
+
+
+def test_cli_lists_batches_with_statistics(cli, client, targets, batch_config):
+    batch_config(INVOCATIONS_PER_BATCH_JOB=1)
+    assert cli("batches").output.strip() == "no runtime batches"
+    first = create_batch(client, retries=1, jobIds=targets(3))
+    second = create_batch(client, retries=1, jobIds=targets(1))
+    client.put(f"/engine-rest/batch/{second['id']}/suspended", json={"suspended": True})
+    result = cli("batches")
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].split() == ["ID", "TYPE", "STATE", "TOTAL", "CREATED", "DONE", "LEFT", "FAILED", "SKIPPED",
+                                "STARTED"]
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert rows[first["id"]][1:9] == ["set-job-retries", "active", "3", "0", "0", "3", "0", "0"]
+    assert rows[second["id"]][2] == "suspended"
+    as_json = json.loads(cli("batches", "--json").output)
+    assert [item["id"] for item in as_json] == sorted([first["id"], second["id"]])
+    assert as_json == client.get("/engine-rest/batch/statistics").get_json()
+
+
+def test_watch_on_a_terminal_redraws_one_line(app, client, targets, monkeypatch):
+    import io
+
+    from app.cli import watch_batch
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    batch = create_batch(client, retries=1, jobIds=targets(2))
+
+    def one_round(seconds):
+        drain_jobs()
+
+    monkeypatch.setattr("app.cli._wait", one_round)
+    out = Terminal()
+    with app.app_context():
+        historic = watch_batch(batch["id"], out=out)
+        db.session.remove()
+    assert historic["id"] == batch["id"] and historic["end_time"] is not None
+    text = out.getvalue()
+    assert text.startswith("\r[") and text.endswith("\n") and text.count("\n") == 1
+    assert text.rstrip().endswith("1/1 jobs completed, 0 failed, 0 skipped")  # 2 ids, one slice
