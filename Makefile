@@ -19,7 +19,8 @@ COUNT ?= 500
 
 # Runs the Procfile line named $(1) as written, with the venv's commands first on PATH, so the
 # production-style targets and the Procfile cannot drift apart.
-procfile = PATH="$(abspath $(BIN)):$$PATH" exec sh -c "$$(sed -n 's/^$(1):[[:space:]]*//p' Procfile)"
+procfile = @line="$$(sed -n 's/^$(1):[[:space:]]*//p' Procfile)"; echo "$$line"; \
+	PATH="$(abspath $(BIN)):$$PATH" exec sh -c "$$line"
 
 .PHONY: help install run run-web run-worker migrate demo test lint bench bench-1m
 
