@@ -261,10 +261,13 @@ def main(argv=None):
 
         if wait_until_ready(supervisor, f"{base_url}/job/count", READY_TIMEOUT_SECONDS):
             curl_host = "localhost" if local_host == "127.0.0.1" else local_host
+            broker = _redact(config["BROKER_URL"])
+            if broker.startswith("filesystem://"):
+                broker += f" ({config['BROKER_FOLDER']})"
             print(
                 f"\njobservice is running: {base_url}\n"
                 f"  database: {_redact(config['SQLALCHEMY_DATABASE_URI'])}\n"
-                f"  broker:   {_redact(config['BROKER_URL'])} ({config.get('BROKER_FOLDER', '')})\n"
+                f"  broker:   {broker}\n"
                 f"  try:      curl -s -X POST {curl_host}:{port}{config['REST_BASE_PATH']}/job "
                 "-H 'Content-Type: application/json' -d '{\"noRetriesLeft\":true}'\n"
                 "  Ctrl-C stops it.\n",
