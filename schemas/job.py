@@ -64,4 +64,3 @@ class NewJobSchema(BaseSchema):
     failed_activity_id = Name(data_key="failedActivityId", allow_none=True, load_default=None)
     create_time = WireDate(data_key="createTime", allow_none=True, load_default=None)
     deployment_id = Id(data_key="deploymentId", allow_none=True, load_default=None)
-

@@ -333,4 +333,3 @@ def delete_historic_batch(batch_id):
     deleted = db.session.execute(delete(historic_table).where(historic_table.c.id == batch_id)).rowcount
     db.session.commit()
     return deleted == 1
-

@@ -133,4 +133,3 @@ def list_jobs_by_ids(ids):
         ).mappings():
             found[row["id"]] = row
     return [found[job_id] for job_id in ids if job_id in found]
-
