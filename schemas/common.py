@@ -6,6 +6,7 @@ GET values are converted here with Camunda's own messages
 through the same marshmallow schema, so GET and POST can never disagree.
 """
 
+import json
 import re
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
@@ -51,6 +52,12 @@ class StrictBoolean(fields.Boolean):
     truthy = {True, "true", "True", "TRUE"}
     falsy = {False, "false", "False", "FALSE"}
 
+    def _deserialize(self, value, attr, data, **kwargs):
+        # 1 == True and 0 == False in Python, so the sets above alone would let 1 and 0 in.
+        if not isinstance(value, (bool, str)):
+            raise self.make_error("invalid", input=value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
 
 class WireDate(fields.Field):
     """A date on the wire (spec A5): Camunda's pattern, ISO 8601 variants, or epoch milliseconds."""
@@ -69,11 +76,58 @@ class StringList(fields.List):
         super().__init__(fields.String(), **kwargs)
 
 
+def storable_text(value):
+    """Strings the databases can store: no NUL (PostgreSQL text refuses it) and no lone
+    surrogate such as JSON's "\\ud800" (not encodable as UTF-8 on either database)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValidationError("Must not contain NUL characters.")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError("Must be valid Unicode text (no lone surrogates).") from None
+
+
+MAX_JSON_DEPTH = 100
+
+
+def _json_depth(value):
+    """How many containers deep ``value`` is (scalar 0, {} 1, [[1]] 2), counted up to the limit + 1."""
+    depth, level = 0, [value]
+    while depth <= MAX_JSON_DEPTH:
+        containers = [node for node in level if isinstance(node, (dict, list))]
+        if not containers:
+            break
+        depth += 1
+        level = [child for node in containers for child in (node.values() if isinstance(node, dict) else node)]
+    return depth
+
+
+def storable_json(value):
+    """A JSON document the database can store; not so deep that serialising it overflows the stack."""
+    if _json_depth(value) > MAX_JSON_DEPTH:
+        raise ValidationError(f"Must not be nested more than {MAX_JSON_DEPTH} levels deep.")
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("Must be valid Unicode text (no lone surrogates).") from None
+    except (TypeError, ValueError):
+        pass
+
+
 class BaseSchema(Schema):
-    """Unknown properties are ignored, as Camunda does (spec A6)."""
+    """Unknown properties are ignored, as Camunda does (spec A6). Every string field refuses
+    text the database cannot store, so that such input is a 400 and never a 500 (spec A2)."""
 
     class Meta:
         unknown = EXCLUDE
+
+    def on_bind_field(self, field_name, field_obj):
+        for bound in (field_obj, getattr(field_obj, "inner", None)):
+            if isinstance(bound, fields.String):
+                bound.validators.append(storable_text)
+            elif isinstance(bound, fields.Dict):
+                bound.validators.append(storable_json)
 
 
 def load_or_400(schema, data, prefix=""):

@@ -5,6 +5,7 @@ the top-level sort values, then the filters (timers+messages, date conditions), 
 sortBy/sortOrder pair, then the ordering state machine. The messages are Camunda's.
 """
 
+import json
 from dataclasses import dataclass, field
 
 from marshmallow import fields, pre_load
@@ -47,12 +48,20 @@ class JobQuery:
     ordering: list = field(default_factory=list)  # [(sortBy, "asc"|"desc")]
 
 
+def _java_split(text, separator):
+    """Java's String.split: trailing empty strings are dropped ("gt_" is one piece, not two)."""
+    pieces = text.split(separator)
+    while len(pieces) > 1 and pieces[-1] == "":
+        pieces.pop()
+    return [] if pieces == [""] and separator in text else pieces
+
+
 def _condition_list(name, values):
     """GET ``dueDates=gt_2013-05-05T00:00:00.000%2B0200,lt_...`` -> [{"operator", "value"}]."""
     conditions = []
     for raw in values:
-        for part in raw.split(","):
-            pieces = part.split("_")
+        for part in _java_split(raw, ","):
+            pieces = _java_split(part, "_")
             if len(pieces) != 2:
                 raise query_param_error(
                     name, raw, reason="condition query parameter has to have format OPERATOR_VALUE.")
@@ -164,6 +173,11 @@ TRUE_ONLY = (
 )
 
 
+def _java_text(value):
+    """A JSON value as Java prints it in a message: null, true, 1.5 (not Python's None, True)."""
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+
 def _date_conditions(conditions, label):
     """Turn conditions into {"gt": datetime, "lt": datetime}; the last one of an operator wins."""
     bounds = {}
@@ -177,11 +191,11 @@ def _date_conditions(conditions, label):
             moment = parse_date(value)
         except DateParseError:
             raise InvalidRequest(
-                f'Invalid {label} format: Cannot convert value "{value}" to java type java.util.Date'
+                f'Invalid {label} format: Cannot convert value "{_java_text(value)}" to java type java.util.Date'
             ) from None
         operator = condition.get("operator")
         if operator not in ("gt", "lt"):
-            raise InvalidRequest(f"Invalid {label} comparator specified: {operator}")
+            raise InvalidRequest(f"Invalid {label} comparator specified: {_java_text(operator)}")
         bounds[operator] = moment
     return bounds
 

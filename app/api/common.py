@@ -17,6 +17,8 @@ def json_body(empty_means=None):
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidRequest(f"The request body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise InvalidRequest("The request body is not valid JSON: nested too deeply") from None
 
 
 def output_zone():

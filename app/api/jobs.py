@@ -1,12 +1,13 @@
 """The job resource: Camunda's job query (spec B.1) and single-job operations (B.6.2)."""
 
 from flask import Blueprint, current_app, request
+from marshmallow import ValidationError
 
 from app.api.common import count_response, json_body, json_response, output_zone, streamed_json_array
-from app.errors import BadUserRequest
+from app.errors import BadUserRequest, NotFound
 from app.services import job_query as job_query_service
 from app.services.jobs import get_job_row
-from schemas.common import parse_pagination
+from schemas.common import parse_pagination, storable_text
 from schemas.job import job_dto
 from schemas.job_query import job_query_from_args, job_query_from_json
 
@@ -55,7 +56,17 @@ def query_jobs_count():
 
 @bp.get("/job/<job_id>")
 def get_job(job_id):
+    if not _storable(job_id):  # no stored id has a NUL or a lone surrogate (PostgreSQL refuses them)
+        raise NotFound(f"Job with id {job_id} does not exist")
     return json_response(job_dto(get_job_row(job_id), output_zone()))
+
+
+def _storable(text):
+    try:
+        storable_text(text)
+    except ValidationError:
+        return False
+    return True
 
 
 @bp.post("/job/retries")
