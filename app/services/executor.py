@@ -19,7 +19,7 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, delete, exists, insert, not_, or_, select, update
+from sqlalchemy import and_, case, delete, exists, insert, not_, or_, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.dates import utcnow
@@ -120,8 +120,11 @@ def _load_held_job(job_id, token, revision, for_update):
     return db.session.execute(statement).mappings().first()
 
 
-def execute_job(job_id, token, revision):
-    """Run one acquired job. Returns ``"done"``, ``"failed"`` or ``"skipped"``."""
+def execute_job(job_id, token, revision, failures=None):
+    """Run one acquired job. Returns ``"done"``, ``"failed"`` or ``"skipped"``.
+
+    ``failures``, when given, receives the handler's exception (``POST /job/{id}/execute``
+    reports its message to the caller)."""
     job = _load_held_job(job_id, token, revision, for_update=False)
     db.session.commit()  # no transaction stays open while the handler works
     if job is None:
@@ -156,6 +159,8 @@ def execute_job(job_id, token, revision):
         raise
     except Exception as error:  # noqa: BLE001 - any handler error is the job's failure
         db.session.rollback()
+        if failures is not None:
+            failures.append(error)
         return "failed" if record_failure(job_id, token, revision, error) else "skipped"
     for callback in context.after_commit:
         callback()
@@ -170,7 +175,8 @@ def record_failure(job_id, token, revision, error):
     stacktrace = "".join(traceback.format_exception(error))
     delay = current_app.config["JOB_RETRY_DELAY_SECONDS"]
     values = dict(
-        retries=c.retries - 1,
+        # A job run at 0 retries (only on request: acquisition needs retries > 0) stays at 0.
+        retries=case((c.retries > 0, c.retries - 1), else_=0),
         exception_message=message,
         exception_stacktrace=stacktrace,
         failed_activity_id=c.activity_id,
@@ -182,7 +188,7 @@ def record_failure(job_id, token, revision, error):
         values["due_date"] = now + timedelta(seconds=delay)
     row = db.session.execute(
         update(job_table)
-        .where(c.id == job_id, c.lock_owner == token, c.revision == revision, c.retries > 0)
+        .where(c.id == job_id, c.lock_owner == token, c.revision == revision)
         .values(**values)
         .returning(c.retries)
     ).first()
