@@ -1,0 +1,143 @@
+"""Camunda's JobDefinitionQueryDto (GET parameters and POST bodies) and JobDefinitionDto out."""
+
+from dataclasses import dataclass, field
+
+from marshmallow import fields, pre_load
+
+from app.errors import InvalidRequest
+from schemas.common import (
+    BaseSchema,
+    SortingEntrySchema,
+    StrictBoolean,
+    StringList,
+    check_sort_pair,
+    check_sort_values,
+    convert_args,
+    load_or_400,
+    resolve_ordering,
+)
+
+# sortBy value -> job_definition column
+SORT_KEYS = {
+    "jobDefinitionId": "id",
+    "activityId": "activity_id",
+    "processDefinitionId": "process_definition_id",
+    "processDefinitionKey": "process_definition_key",
+    "jobType": "job_type",
+    "jobConfiguration": "job_configuration",
+    "tenantId": "tenant_id",
+}
+
+COLUMNS = (
+    "id", "process_definition_id", "process_definition_key", "activity_id", "job_type",
+    "job_configuration", "overriding_priority", "suspended", "tenant_id", "deployment_id",
+)
+
+
+def job_definition_dto(row):
+    """The 10-key JobDefinitionDto, nulls present."""
+    return {
+        "id": row["id"],
+        "processDefinitionId": row["process_definition_id"],
+        "processDefinitionKey": row["process_definition_key"],
+        "activityId": row["activity_id"],
+        "jobType": row["job_type"],
+        "jobConfiguration": row["job_configuration"],
+        "overridingJobPriority": row["overriding_priority"],
+        "suspended": bool(row["suspended"]),
+        "tenantId": row["tenant_id"],
+        "deploymentId": row["deployment_id"],
+    }
+
+
+@dataclass
+class JobDefinitionQuery:
+    filters: dict = field(default_factory=dict)
+    ordering: list = field(default_factory=list)
+
+
+def _list(name, values):
+    """``a,b`` and repeated parameters; empty items are dropped."""
+    return [item for value in values for item in value.split(",") if item != ""]
+
+
+GET_PARAMS = {
+    "jobDefinitionId": "str",
+    "jobDefinitionIds": _list,
+    "activityIdIn": _list,
+    "processDefinitionId": "str",
+    "processDefinitionKey": "str",
+    "jobType": "str",
+    "jobConfiguration": "str",
+    "active": "bool",
+    "suspended": "bool",
+    "withOverridingJobPriority": "bool",
+    "tenantIdIn": _list,
+    "withoutTenantId": "bool",
+    "includeJobDefinitionsWithoutTenantId": "bool",
+    "sortBy": "str",
+    "sortOrder": "str",
+}
+
+
+class JobDefinitionQuerySchema(BaseSchema):
+    job_definition_id = fields.String(data_key="jobDefinitionId", allow_none=True)
+    job_definition_ids = StringList(data_key="jobDefinitionIds", allow_none=True)
+    activity_id_in = StringList(data_key="activityIdIn", allow_none=True)
+    process_definition_id = fields.String(data_key="processDefinitionId", allow_none=True)
+    process_definition_key = fields.String(data_key="processDefinitionKey", allow_none=True)
+    job_type = fields.String(data_key="jobType", allow_none=True)
+    job_configuration = fields.String(data_key="jobConfiguration", allow_none=True)
+    active = StrictBoolean(allow_none=True)
+    suspended = StrictBoolean(allow_none=True)
+    with_overriding_job_priority = StrictBoolean(data_key="withOverridingJobPriority", allow_none=True)
+    tenant_id_in = StringList(data_key="tenantIdIn", allow_none=True)
+    without_tenant_id = StrictBoolean(data_key="withoutTenantId", allow_none=True)
+    include_without_tenant_id = StrictBoolean(data_key="includeJobDefinitionsWithoutTenantId", allow_none=True)
+    sort_by = fields.String(data_key="sortBy", allow_none=True)
+    sort_order = fields.String(data_key="sortOrder", allow_none=True)
+    sorting = fields.List(fields.Nested(SortingEntrySchema), allow_none=True)
+
+    @pre_load
+    def _require_object(self, data, **kwargs):
+        if not isinstance(data, dict):
+            raise InvalidRequest('The job definition query must be a JSON object, e.g. {"suspended": true}')
+        return data
+
+
+_SCHEMA = JobDefinitionQuerySchema()
+TRUE_ONLY = ("active", "suspended", "with_overriding_job_priority", "without_tenant_id",
+             "include_without_tenant_id")
+
+
+def _build(loaded, from_get):
+    check_sort_values(loaded.get("sort_by"), loaded.get("sort_order"), SORT_KEYS, from_get)
+    filters = {}
+    for key, value in loaded.items():
+        if key in ("sort_by", "sort_order", "sorting") or value is None:
+            continue
+        if key in TRUE_ONLY:
+            if value is True:
+                filters[key] = True
+            continue
+        if isinstance(value, list) and not value:
+            continue
+        filters[key] = value
+    if filters.get("without_tenant_id"):
+        filters.pop("tenant_id_in", None)
+        filters.pop("include_without_tenant_id", None)
+    elif "tenant_id_in" not in filters:
+        filters.pop("include_without_tenant_id", None)
+    if filters.get("suspended"):
+        filters.pop("active", None)  # one suspension state; Camunda's later suspended() call wins
+    check_sort_pair(loaded.get("sort_by"), loaded.get("sort_order"))
+    ordering = resolve_ordering(loaded.get("sort_by"), loaded.get("sort_order"), loaded.get("sorting"), SORT_KEYS)
+    return JobDefinitionQuery(filters=filters, ordering=ordering)
+
+
+def job_definition_query_from_args(args):
+    return _build(load_or_400(_SCHEMA, convert_args(args, GET_PARAMS)), from_get=True)
+
+
+def job_definition_query_from_json(body):
+    return _build(load_or_400(_SCHEMA, {} if body is None else body), from_get=False)
