@@ -108,5 +108,23 @@ def make_jobs(client):
     return create
 
 
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app on a real HTTP server (127.0.0.1, a free port) in a daemon thread, for clients that
+    speak HTTP themselves. Returns the Camunda base URL, e.g. ``http://127.0.0.1:PORT/engine-rest``.
+    The database is still cleaned before each test by ``dispatched``."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live_server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}{app.config['REST_BASE_PATH']}"
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+
+
 def is_postgres(app):
     return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
