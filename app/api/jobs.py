@@ -3,7 +3,7 @@
 from flask import Blueprint, current_app, request
 from marshmallow import ValidationError
 
-from app.api.common import count_response, json_body, json_response, output_zone, streamed_json_array
+from app.api.common import count_response, json_body, json_response, no_content, output_zone, streamed_json_array
 from app.errors import BadUserRequest, NotFound
 from app.services import job_query as job_query_service
 from app.services.jobs import get_job_row
@@ -80,3 +80,75 @@ def set_job_retries_async():
     batch = create_set_job_retries_batch(dto.retries, job_ids=dto.job_ids, job_query=dto.job_query,
                                          due_date_set=dto.due_date_set, due_date=dto.due_date)
     return json_response(batch_dto(batch, output_zone()))
+
+
+# --- synchronous single-job operations (spec B.3.5, B.6.2) ---------------------------------
+
+@bp.put("/job/<job_id>/retries")
+def set_job_retries_sync(job_id):
+    from app.services.job_operations import set_retries
+    from schemas.job_operations import load_retries
+
+    dto = load_retries(json_body())
+    set_retries(job_id, dto.retries, dto.due_date_set, dto.due_date)
+    return no_content()
+
+
+@bp.put("/job/<job_id>/duedate")
+def set_job_duedate(job_id):
+    from app.services.job_operations import set_due_date
+    from schemas.job_operations import load_duedate
+
+    dto = load_duedate(json_body())
+    set_due_date(job_id, dto.due_date, dto.cascade)
+    return no_content()
+
+
+@bp.put("/job/<job_id>/priority")
+def set_job_priority(job_id):
+    from app.services.job_operations import set_priority
+    from schemas.job_operations import load_priority
+
+    set_priority(job_id, load_priority(json_body(), job_id))
+    return no_content()
+
+
+@bp.put("/job/suspended")
+def set_jobs_suspended():
+    from app.services.job_operations import set_suspended_by
+    from schemas.job_operations import load_suspension_by_selector
+
+    set_suspended_by(load_suspension_by_selector(json_body()))
+    return no_content()
+
+
+@bp.put("/job/<job_id>/suspended")
+def set_job_suspended(job_id):
+    from app.services.job_operations import set_suspended
+    from schemas.job_operations import load_suspended
+
+    set_suspended(job_id, load_suspended(json_body()))
+    return no_content()
+
+
+@bp.post("/job/<job_id>/execute")
+def execute_job_now(job_id):
+    from app.services.job_operations import execute_now
+
+    execute_now(job_id)
+    return no_content()
+
+
+@bp.get("/job/<job_id>/stacktrace")
+def get_job_stacktrace(job_id):
+    from app.services.job_operations import get_stacktrace
+
+    return current_app.response_class(get_stacktrace(job_id), status=200, mimetype="text/plain")
+
+
+@bp.delete("/job/<job_id>")
+def delete_job(job_id):
+    from app.services.job_operations import delete_job as delete
+
+    delete(job_id)
+    return no_content()
