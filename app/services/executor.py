@@ -111,6 +111,20 @@ def unlock_job(job_id, token):
     db.session.commit()
 
 
+def _release_stale_lock(job_id, token):
+    """The job changed under us (an operator bumped its revision while it was acquired): drop
+    our lock so that it is acquired again at once, in its new state, instead of waiting for
+    the lock to expire. A lock another worker holds now is left alone."""
+    c = job_table.c
+    released = db.session.execute(
+        update(job_table).where(c.id == job_id, c.lock_owner == token)
+        .values(lock_owner=None, lock_expiration_time=None, revision=c.revision + 1)).rowcount
+    if released:
+        wake_executor_after_commit(db.session)
+    db.session.commit()
+    return "skipped"
+
+
 def _load_held_job(job_id, token, revision, for_update):
     """The job row if this token still holds it at this revision, else None."""
     c = job_table.c
@@ -128,8 +142,8 @@ def execute_job(job_id, token, revision, failures=None):
     job = _load_held_job(job_id, token, revision, for_update=False)
     db.session.commit()  # no transaction stays open while the handler works
     if job is None:
-        log.info("job %s is no longer held by %s; nothing to do", job_id, token)
-        return "skipped"
+        log.info("job %s is no longer held by %s at revision %s; nothing to do", job_id, token, revision)
+        return _release_stale_lock(job_id, token)
     handler = enabled_handlers().get(job["handler_type"])
     if handler is None:
         unlock_job(job_id, token)
@@ -142,14 +156,14 @@ def execute_job(job_id, token, revision, failures=None):
         # deliveries of one job serialise here and only the holder applies its effects.
         if _load_held_job(job_id, token, revision, for_update=True) is None:
             db.session.rollback()
-            return "skipped"
+            return _release_stale_lock(job_id, token)
         handler(context)
         deleted = db.session.execute(
             delete(job_table).where(job_table.c.id == job_id, job_table.c.lock_owner == token,
                                     job_table.c.revision == revision)).rowcount
         if deleted != 1:
             db.session.rollback()
-            return "skipped"
+            return _release_stale_lock(job_id, token)
         _delete_incidents(job_id)
         db.session.commit()
     except (OperationalError, InterfaceError):
@@ -161,7 +175,9 @@ def execute_job(job_id, token, revision, failures=None):
         db.session.rollback()
         if failures is not None:
             failures.append(error)
-        return "failed" if record_failure(job_id, token, revision, error) else "skipped"
+        if record_failure(job_id, token, revision, error):
+            return "failed"
+        return _release_stale_lock(job_id, token)
     for callback in context.after_commit:
         callback()
     return "done"
