@@ -203,9 +203,9 @@ def test_filter_errors_come_before_the_sort_pair_check(client):
 
 
 def test_invalid_sort_values_come_before_the_filters(client):
-    assert_error(client.get(LIST, query_string={"sortBy": "createTime", "sortOrder": "asc", "timers": "true",
-                                                  "messages": "true"}),
-                 400, "Cannot set query parameter 'sortBy' to value 'createTime'")
+    params = {"sortBy": "createTime", "sortOrder": "asc", "timers": "true", "messages": "true"}
+    assert_error(client.get(LIST, query_string=params), 400,
+                 "Cannot set query parameter 'sortBy' to value 'createTime'")
 
 
 @pytest.mark.parametrize("value", ["createTime", "id", "jobid", "JOBID", "dueDate", "priority", "", "jobId "])

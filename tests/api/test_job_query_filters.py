@@ -397,3 +397,23 @@ def test_all_filters_at_once_with_one_excluding(client, app_context, jobs, name)
 def test_all_filters_at_once_without_the_lock(client, jobs):
     params, body = _kitchen_sink(jobs)
     assert query(client, params, body) == []
+
+
+def test_job_dto_key_order_and_nulls_on_every_endpoint(client, make_jobs):
+    """15 keys in JobDto order, absent values written as null (spec B.1.10), whichever path wrote them."""
+    created = make_jobs({"id": "bare"})[0]
+    expected_text = (
+        '{"id":"bare","jobDefinitionId":"%s","dueDate":null,"processInstanceId":null,"executionId":null,'
+        '"processDefinitionId":null,"processDefinitionKey":null,"retries":3,"exceptionMessage":null,'
+        '"failedActivityId":null,"suspended":false,"priority":0,"tenantId":null,"createTime":"%s","batchId":null}'
+        % (created["jobDefinitionId"], created["createTime"]))
+    for base in BASES:
+        for method, url, kwargs in (
+            ("get", f"{base}/job", {}),
+            ("get", f"{base}/job?maxResults=5", {}),
+            ("post", f"{base}/job", {"json": {}}),
+            ("post", f"{base}/job?firstResult=0&maxResults=1", {"json": {}}),
+            ("get", f"{base}/job/bare", {}),
+        ):
+            text = getattr(client, method)(url, **kwargs).get_data(as_text=True)
+            assert text in (expected_text, f"[{expected_text}]"), (url, text)

@@ -86,8 +86,8 @@ def test_sorting_does_not_change_the_count(client, sort_jobs):
 
 
 def test_sort_combines_with_filters(client, sort_jobs):
-    response = client.get(f"{BASE}/job", query_string={"withRetriesLeft": "true", "sortBy": "jobPriority",
-                                                          "sortOrder": "desc"})
+    params = {"withRetriesLeft": "true", "sortBy": "jobPriority", "sortOrder": "desc"}
+    response = client.get(f"{BASE}/job", query_string=params)
     assert ids(response) == ["s5", "s3", "s1", "s4"]
 
 
@@ -137,8 +137,8 @@ def test_sorting_entry_direction_applies_to_the_previous_key(client, multi_jobs)
 def test_unknown_sort_key_in_the_array_is_skipped(client, multi_jobs):
     sorting = [{"sortBy": "createTime"}, {"sortBy": "jobPriority", "sortOrder": "asc"}]
     assert ids(client.post(f"{BASE}/job", json={"sorting": sorting})) == ["m3", "m6", "m4", "m1", "m2", "m5"]
-    assert ids(client.post(f"{BASE}/job", json={"sorting": [{"sortBy": "nope"}]})) == ["m1", "m2", "m3", "m4", "m5",
-                                                                                      "m6"]
+    everything = ["m1", "m2", "m3", "m4", "m5", "m6"]
+    assert ids(client.post(f"{BASE}/job", json={"sorting": [{"sortBy": "nope"}]})) == everything
 
 
 def test_unknown_properties_of_a_sorting_entry_are_ignored(client, multi_jobs):
@@ -189,8 +189,8 @@ def test_pages_walk_the_whole_result_without_overlap(client, multi_jobs):
     """Even with ties in the sort key, consecutive pages neither overlap nor skip."""
     seen = []
     for first in range(0, 6, 2):
-        page = ids(client.get(f"{BASE}/job", query_string={"sortBy": "jobRetries", "sortOrder": "asc",
-                                                             "firstResult": first, "maxResults": 2}))
+        params = {"sortBy": "jobRetries", "sortOrder": "asc", "firstResult": first, "maxResults": 2}
+        page = ids(client.get(f"{BASE}/job", query_string=params))
         seen.extend(page)
     assert seen == ["m1", "m5", "m2", "m3", "m4", "m6"]
 
