@@ -28,6 +28,7 @@ from app.extensions import db
 from app.models import Incident, Job, JobDefinition, new_id
 from app.models.incident import INCIDENT_TYPE_FAILED_JOB
 from app.services.handlers import JobContext, enabled_handlers
+from app.services.sql import in_ids
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +230,7 @@ def create_failed_job_incidents(job_ids, message, now=None):
     rows = db.session.execute(
         select(c.id, c.job_definition_id, c.process_instance_id, c.execution_id, c.process_definition_id,
                c.activity_id, c.failed_activity_id, c.tenant_id, c.exception_message)
-        .where(c.id.in_(job_ids),
+        .where(in_ids(c.id, job_ids),
                not_(exists().where(incident_table.c.configuration == c.id,
                                    incident_table.c.incident_type == INCIDENT_TYPE_FAILED_JOB)))
     ).mappings().all()
@@ -257,7 +258,7 @@ def resolve_failed_job_incidents(job_ids):
     """Remove the ``failedJob`` incidents of jobs whose retries went from 0 to more."""
     if job_ids:
         db.session.execute(delete(incident_table).where(
-            incident_table.c.configuration.in_(list(job_ids)),
+            in_ids(incident_table.c.configuration, job_ids),
             incident_table.c.incident_type == INCIDENT_TYPE_FAILED_JOB))
 
 
