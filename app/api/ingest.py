@@ -5,7 +5,7 @@ from marshmallow import ValidationError
 
 from app.api.common import json_body, json_response, output_zone
 from app.errors import InvalidRequest
-from app.services.jobs import create_jobs, list_jobs_by_ids
+from app.services.jobs import create_jobs
 from schemas.job import NewJobSchema, job_dto
 
 bp = Blueprint("ingest", __name__)
@@ -43,6 +43,5 @@ def ingest_jobs():
         items = _ITEMS.load(body)
     except ValidationError as error:
         raise InvalidRequest(_item_errors(error.messages)) from None
-    ids = create_jobs(items)
     zone = output_zone()
-    return json_response([job_dto(row, zone) for row in list_jobs_by_ids(ids)], status=201)
+    return json_response([job_dto(row, zone) for row in create_jobs(items)], status=201)

@@ -55,8 +55,11 @@ def _resolve_job_definitions(items):
             item["job_definition_id"] = ids[_definition_key(item)]
 
 
-def create_jobs(items, commit=True):
-    """Insert validated jobs (NewJobSchema dicts) in one transaction; returns their ids in order.
+def create_jobs(items):
+    """Insert validated jobs (NewJobSchema dicts) in one transaction and commit.
+
+    Returns the created jobs as JobDto rows, in order, read back *before* the commit: a worker
+    may execute and delete a job the moment it is committed.
 
     All or nothing: a duplicate id, inside the request or against the table, rejects the lot.
     """
@@ -105,13 +108,13 @@ def create_jobs(items, commit=True):
             })
         db.session.execute(insert(job_table), rows)
         _create_incidents_for_failed(rows, now)
+        created = list_jobs_by_ids([row["id"] for row in rows])
         wake_executor_after_commit(db.session)
-        if commit:
-            db.session.commit()
+        db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    return [row["id"] for row in rows]
+    return created
 
 
 def _create_incidents_for_failed(rows, now):
