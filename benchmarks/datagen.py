@@ -63,7 +63,7 @@ def _h(arg, seed):
 JOBS_SQL = f"""
 INSERT INTO job (id, revision, type, handler_type, handler_configuration, job_definition_id, due_date,
                  process_instance_id, execution_id, process_definition_id, process_definition_key,
-                 activity_id, deployment_id, retries, exception_message, exception_stacktrace,
+                 activity_id, deployment_id, retries, exception_message,
                  failed_activity_id, suspended, priority, tenant_id, create_time, batch_id,
                  lock_owner, lock_expiration_time)
 SELECT
@@ -84,13 +84,6 @@ SELECT
     md5('dep|' || key || ver)::uuid::text,
     CASE WHEN failed THEN 0 WHEN r_retry < 10 THEN 1 + r_retry %% 2 ELSE 3 END,
     CASE WHEN failed OR r_retry < 10 THEN (%(messages)s::text[])[msg + 1] END,
-    CASE WHEN failed OR r_retry < 10 THEN
-        'Traceback (most recent call last):' || E'\\n'
-        || repeat(format(E'  File "/srv/workers/%%s/%%s.py", line %%s, in handle\\n'
-                         || E'    response = session.post(endpoint, json=payload, timeout=30)\\n',
-                         key, lower(activity), 100 + msg * 7), 24)
-        || 'bench.errors.ServiceError: ' || (%(messages)s::text[])[msg + 1]
-    END,
     CASE WHEN failed OR r_retry < 10 THEN activity END,
     r_susp < 3,
     CASE WHEN r_prio = 0 THEN prio ELSE 0 END,
@@ -122,6 +115,18 @@ FROM (
         FROM (SELECT i, (i - 1) / 3 AS pi FROM generate_series(1, %(n)s) AS i) AS numbers
     ) AS h
 ) AS job_rows
+"""
+
+# The jobs with an exception message get a stack trace, kept beside the job (migration 0004).
+STACKTRACES_SQL = """
+INSERT INTO job_stacktrace (job_id, stacktrace)
+SELECT id,
+       'Traceback (most recent call last):' || E'\\n'
+       || repeat(format(E'  File "/srv/workers/%s/%s.py", line %s, in handle\\n'
+                        || E'    response = session.post(endpoint, json=payload, timeout=30)\\n',
+                        process_definition_key, lower(activity_id), 100 + length(exception_message) * 7), 24)
+       || 'bench.errors.ServiceError: ' || exception_message
+FROM job WHERE {where} AND exception_message IS NOT NULL
 """
 
 JOB_DEFINITIONS_SQL = """
@@ -201,6 +206,9 @@ def load(url, n):
             cursor.execute(JOBS_SQL, {"n": n, "anchor": anchor, "messages": MESSAGES})
             timings["jobs"] = time.perf_counter() - started
             started = time.perf_counter()
+            cursor.execute(STACKTRACES_SQL.format(where="TRUE"))
+            timings["stack traces"] = time.perf_counter() - started
+            started = time.perf_counter()
             cursor.execute(JOB_DEFINITIONS_SQL)
             timings["job definitions"] = time.perf_counter() - started
             started = time.perf_counter()
@@ -209,7 +217,7 @@ def load(url, n):
         conn.commit()
     started = time.perf_counter()
     with connection(url, autocommit=True) as conn, conn.cursor() as cursor:
-        for table in ("job", "job_definition", "incident"):
+        for table in ("job", "job_stacktrace", "job_definition", "incident"):
             cursor.execute(f"VACUUM (ANALYZE) {table}")
         cursor.execute("CHECKPOINT")
     timings["vacuum analyze"] = time.perf_counter() - started

@@ -53,7 +53,6 @@ class Job(db.Model):
     deployment_id = db.Column(db.String(64))
     retries = db.Column(db.Integer, nullable=False, default=3)
     exception_message = db.Column(db.String(4000))
-    exception_stacktrace = db.Column(db.Text)
     failed_activity_id = db.Column(db.String(255))
     suspended = db.Column(db.Boolean, nullable=False, default=False)
     priority = db.Column(db.BigInteger, nullable=False, default=0)
@@ -62,3 +61,17 @@ class Job(db.Model):
     batch_id = db.Column(db.String(64))
     lock_owner = db.Column(db.String(255))
     lock_expiration_time = db.Column(db.DateTime)
+
+
+class JobStacktrace(db.Model):
+    """The last failure's stack trace, kept beside the job as Camunda keeps it in a byte array.
+
+    Inline, a few hundred compressed bytes per failed job (below PostgreSQL's TOAST threshold)
+    left too little room on a page for the new row versions of a bulk set-retries, which then
+    stopped being HOT updates. Deleted with its job (ON DELETE CASCADE).
+    """
+
+    __tablename__ = "job_stacktrace"
+
+    job_id = db.Column(db.String(64), db.ForeignKey("job.id", ondelete="CASCADE"), primary_key=True)
+    stacktrace = db.Column(db.Text, nullable=False)

@@ -19,13 +19,13 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, delete, exists, insert, not_, or_, select, update
+from sqlalchemy import and_, case, delete, exists, insert, not_, or_, select, union_all, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.dates import utcnow
 from app.dispatch import TASK_ACQUIRE, TASK_EXECUTE, get_dispatcher, wake_executor_after_commit
 from app.extensions import db
-from app.models import Incident, Job, JobDefinition, new_id
+from app.models import Incident, Job, JobDefinition, JobStacktrace, new_id
 from app.models.incident import INCIDENT_TYPE_FAILED_JOB
 from app.services.handlers import JobContext, enabled_handlers
 from app.services.sql import in_ids
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 job_table = Job.__table__
 job_definition_table = JobDefinition.__table__
 incident_table = Incident.__table__
+stacktrace_table = JobStacktrace.__table__
 
 MAX_EXCEPTION_MESSAGE = 4000
 
@@ -44,32 +45,51 @@ def lock_owner_token():
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
-def executable_conditions(now, handler_types):
+def executable_conditions(now):
+    """Retries left, due, not suspended (job or job definition), not locked or lock expired."""
     c = job_table.c
     return [
         c.retries > 0,
         or_(c.due_date.is_(None), c.due_date <= now),
         c.suspended.is_(False),
         or_(c.lock_expiration_time.is_(None), c.lock_expiration_time < now),
-        c.handler_type.in_(sorted(handler_types)),
         not_(exists().where(job_definition_table.c.id == c.job_definition_id,
                             job_definition_table.c.suspended.is_(True))),
     ]
 
 
+def _acquisition_order(columns):
+    return (columns.priority.desc(), columns.due_date.asc().nulls_first())
+
+
 def acquire_jobs(limit=None, handler_types=None):
-    """Lock up to ``limit`` executable jobs; returns ``[(job_id, lock_owner, revision)]``."""
+    """Lock up to ``limit`` executable jobs; returns ``[(job_id, lock_owner, revision)]``.
+
+    Per handler type, the index ``(handler_type, priority DESC, due_date)`` yields executable
+    jobs in order and the scan stops after ``limit`` of them, however long the backlog; the
+    best ``limit`` over all types are then locked, skipping rows other workers are locking.
+    The executable conditions are repeated at the locking level, where PostgreSQL re-checks
+    them against the row version it locks.
+    """
     config = current_app.config
     limit = limit or config["JOB_ACQUISITION_SIZE"]
-    handler_types = handler_types or list(enabled_handlers())
+    handler_types = sorted(handler_types or enabled_handlers())
+    if not handler_types:
+        return []
     now = utcnow()
     token = lock_owner_token()
     c = job_table.c
+    per_type = []
+    for handler_type in handler_types:
+        ranked = (select(c.id, c.priority, c.due_date)
+                  .where(c.handler_type == handler_type, *executable_conditions(now))
+                  .order_by(*_acquisition_order(c)).limit(limit).subquery())
+        per_type.append(select(ranked.c.id, ranked.c.priority, ranked.c.due_date))
+    best = (union_all(*per_type) if len(per_type) > 1 else per_type[0]).subquery("best")
+    best_ids = select(best.c.id).order_by(*_acquisition_order(best.c)).limit(limit)
     candidates = (
         select(c.id)
-        .where(*executable_conditions(now, handler_types))
-        .order_by(c.priority.desc(), c.due_date.asc().nulls_first())
-        .limit(limit)
+        .where(c.id.in_(best_ids.scalar_subquery()), *executable_conditions(now))
         .with_for_update(skip_locked=True)
     )
     statement = (
@@ -195,7 +215,6 @@ def record_failure(job_id, token, revision, error):
         # A job run at 0 retries (only on request: acquisition needs retries > 0) stays at 0.
         retries=case((c.retries > 0, c.retries - 1), else_=0),
         exception_message=message,
-        exception_stacktrace=stacktrace,
         failed_activity_id=c.activity_id,
         lock_owner=None,
         lock_expiration_time=None,
@@ -212,6 +231,8 @@ def record_failure(job_id, token, revision, error):
     if row is None:
         db.session.rollback()
         return False
+    db.session.execute(delete(stacktrace_table).where(stacktrace_table.c.job_id == job_id))
+    db.session.execute(insert(stacktrace_table).values(job_id=job_id, stacktrace=stacktrace))
     if row.retries == 0:
         create_failed_job_incidents([job_id], message, now)
     else:

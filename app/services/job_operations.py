@@ -25,7 +25,7 @@ from app.dates import format_date, utcnow
 from app.dispatch import wake_executor_after_commit
 from app.errors import InvalidRequest, NotFound, RestException
 from app.extensions import db
-from app.models import Incident, Job
+from app.models import Incident, Job, JobStacktrace
 from app.models.incident import INCIDENT_TYPE_FAILED_JOB
 from app.services.executor import execute_job, lock_owner_token, unlock_job
 from app.services.handlers import enabled_handlers
@@ -239,12 +239,15 @@ def get_stacktrace(job_id):
     if not is_storable(job_id):
         raise _does_not_exist(job_id)
     c = job_table.c
-    row = db.session.execute(select(c.exception_stacktrace).where(c.id == job_id)).first()
+    s = JobStacktrace.__table__.c
+    row = db.session.execute(
+        select(c.id, s.stacktrace).select_from(job_table.outerjoin(JobStacktrace.__table__, s.job_id == c.id))
+        .where(c.id == job_id)).first()
     if row is None:
         raise _does_not_exist(job_id)
-    if row.exception_stacktrace is None:
+    if row.stacktrace is None:
         raise NotFound(f"Job with id {job_id} has no stacktrace")
-    return row.exception_stacktrace
+    return row.stacktrace
 
 
 def delete_job(job_id):

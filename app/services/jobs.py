@@ -7,7 +7,7 @@ from app.dates import utcnow
 from app.dispatch import wake_executor_after_commit
 from app.errors import InvalidRequest, NotFound
 from app.extensions import db
-from app.models import Job, JobDefinition, new_id
+from app.models import Job, JobDefinition, JobStacktrace, new_id
 from app.services.job_query import JOB_DTO_COLUMNS
 
 job_table = Job.__table__
@@ -98,7 +98,6 @@ def create_jobs(items):
                 "deployment_id": item["deployment_id"],
                 "retries": default_retries if item["retries"] is None else item["retries"],
                 "exception_message": item["exception_message"],
-                "exception_stacktrace": item["exception_stacktrace"],
                 "failed_activity_id": item["failed_activity_id"],
                 "suspended": item["suspended"],
                 "priority": item["priority"],
@@ -107,6 +106,10 @@ def create_jobs(items):
                 "batch_id": None,
             })
         db.session.execute(insert(job_table), rows)
+        traces = [{"job_id": item["id"], "stacktrace": item["exception_stacktrace"]}
+                  for item in items if item["exception_stacktrace"] is not None]
+        if traces:
+            db.session.execute(insert(JobStacktrace.__table__), traces)
         _create_incidents_for_failed(rows, now)
         created = list_jobs_by_ids([row["id"] for row in rows])
         wake_executor_after_commit(db.session)

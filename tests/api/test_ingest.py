@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.dates import format_date, parse_date, utcnow
 from app.extensions import db
-from app.models import Job, JobDefinition
+from app.models import Job, JobDefinition, JobStacktrace
 from app.models.incident import Incident
 from tests.api.job_query_support import BASE, LONG_MAX, assert_error, assert_error_shape, assert_job_dto
 
@@ -90,7 +90,9 @@ def test_explicit_values_round_trip(client, app_context):
     }
     row = job_rows()["explicit-1"]
     assert row.type == "timer" and row.handler_configuration == {"a": [1, "x"]}
-    assert row.exception_stacktrace == "trace" and row.deployment_id == "dep" and row.activity_id == "act"
+    assert row.deployment_id == "dep" and row.activity_id == "act"
+    trace = db.session.execute(select(JobStacktrace.stacktrace).where(JobStacktrace.job_id == "explicit-1")).scalar()
+    assert trace == "trace"
 
 
 @pytest.mark.parametrize("value, expected", [

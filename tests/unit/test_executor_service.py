@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 
 from app.dates import utcnow
 from app.extensions import db
-from app.models import Incident, Job, JobDefinition
+from app.models import Incident, Job, JobDefinition, JobStacktrace
 from app.services.executor import acquire_jobs, acquire_and_dispatch, execute_job
 
 
@@ -81,7 +81,8 @@ def test_failure_path_decrements_records_and_creates_one_incident_at_zero(make_j
         row = job_row(job_id)
         assert row.retries == expected and row.exception_message == "nope"
         assert row.failed_activity_id == "Act_1" and row.lock_owner is None
-        assert "RuntimeError: nope" in row.exception_stacktrace
+        trace = db.session.execute(select(JobStacktrace.stacktrace).where(JobStacktrace.job_id == job_id)).scalar()
+        assert "RuntimeError: nope" in trace
     incidents = db.session.execute(select(Incident)).scalars().all()
     assert [(i.incident_type, i.configuration, i.incident_message) for i in incidents] == [("failedJob", "f", "nope")]
     assert acquire_jobs(limit=1) == [], "a job at 0 retries is not executable"

@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 
 from app.dates import utcnow
 from app.extensions import db
-from app.models import Incident, Job
+from app.models import Incident, Job, JobStacktrace
 from app.services.retries import UNSET, set_job_retries
 
 job_table = Job.__table__
@@ -24,8 +24,10 @@ def apply(app, ids, retries, due_date=UNSET):
 def job_row(app, job_id):
     with app.app_context():
         row = db.session.execute(select(job_table).where(job_table.c.id == job_id)).mappings().first()
+        trace = db.session.execute(
+            select(JobStacktrace.stacktrace).where(JobStacktrace.job_id == job_id)).scalar()
         db.session.remove()
-        return dict(row) if row else None
+        return {**row, "exception_stacktrace": trace} if row else None
 
 
 def incidents(app, job_id):
