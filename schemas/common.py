@@ -62,7 +62,9 @@ class StrictBoolean(fields.Boolean):
 class WireDate(fields.Field):
     """A date on the wire (spec A5): Camunda's pattern, ISO 8601 variants, or epoch milliseconds."""
 
-    default_error_messages = {"invalid": "Not a valid date; use yyyy-MM-dd'T'HH:mm:ss.SSSZ, e.g. 2024-01-31T13:45:00.000+0000."}
+    default_error_messages = {
+        "invalid": "Not a valid date; use yyyy-MM-dd'T'HH:mm:ss.SSSZ, e.g. 2024-01-31T13:45:00.000+0000.",
+    }
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:

@@ -250,4 +250,3 @@ def job_query_from_json(body, prefix=""):
         body = {}
     loaded = load_or_400(_SCHEMA, body, prefix)
     return _build(loaded, from_get=False)
-

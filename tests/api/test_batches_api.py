@@ -175,8 +175,10 @@ def test_sorting_errors(client, make_batch, path, valid):
     message = "Only a single sorting parameter specified. sortBy and sortOrder required"
     assert_400(get(client, path, sortBy="batchId"), message)
     assert_400(get(client, path, sortOrder="asc"), message)
-    assert_400(get(client, path, sortBy="jobId", sortOrder="asc"), "Cannot set query parameter 'sortBy' to value 'jobId'")
-    assert_400(get(client, path, sortBy="batchId", sortOrder="up"), "Cannot set query parameter 'sortOrder' to value 'up'")
+    assert_400(get(client, path, sortBy="jobId", sortOrder="asc"),
+               "Cannot set query parameter 'sortBy' to value 'jobId'")
+    assert_400(get(client, path, sortBy="batchId", sortOrder="up"),
+               "Cannot set query parameter 'sortOrder' to value 'up'")
 
 
 def test_start_time_is_no_sort_key_of_batch(client, make_batch):

@@ -276,8 +276,8 @@ def test_skipped_elements_visible_in_statistics_while_running(client, app_contex
 
 # --- failures -----------------------------------------------------------------------------
 
-def test_failed_execution_job_keeps_the_batch_until_retried(client, app_context, monkeypatch, batch_config,
-                                                          targets):
+def test_failed_execution_job_keeps_the_batch_until_retried(
+        client, app_context, monkeypatch, batch_config, targets):
     batch_config(INVOCATIONS_PER_BATCH_JOB=1, DEFAULT_JOB_RETRIES=3, JOB_RETRY_DELAY_SECONDS=0.0)
     ids = targets(2)
     batch = create_batch(client, retries=5, jobIds=ids)
@@ -415,8 +415,8 @@ def test_delete_running_batch(client, app_context, batch_config, targets, cascad
     assert all(target_job(job_id)["retries"] == 0 for job_id in ids)
 
 
-def test_delete_batch_with_failed_execution_job_removes_its_incident(client, app_context, monkeypatch,
-                                                                    batch_config, targets):
+def test_delete_batch_with_failed_execution_job_removes_its_incident(
+        client, app_context, monkeypatch, batch_config, targets):
     batch_config(INVOCATIONS_PER_BATCH_JOB=1, DEFAULT_JOB_RETRIES=1)
     ids = targets(1)
     batch = create_batch(client, retries=4, jobIds=ids)
