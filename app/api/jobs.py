@@ -3,11 +3,13 @@
 from flask import Blueprint, current_app, request
 from marshmallow import ValidationError
 
-from app.api.common import count_response, json_body, json_response, no_content, output_zone, streamed_json_array
-from app.errors import BadUserRequest, NotFound
+from app.api.common import count_response, json_body, json_response, no_content, output_zone
+from app.api.paging import list_response
+from app.errors import InvalidRequest, NotFound
+from app.services import job_pages
 from app.services import job_query as job_query_service
 from app.services.jobs import get_job_row
-from schemas.common import parse_pagination, storable_text
+from schemas.common import storable_text
 from schemas.job import job_dto
 from schemas.job_query import job_query_from_args, job_query_from_json
 
@@ -15,23 +17,22 @@ bp = Blueprint("jobs", __name__)
 
 
 def _job_list_response(query):
-    """A page when ``maxResults`` is given; otherwise the whole result, streamed or refused
-    above ``QUERY_MAX_RESULTS_LIMIT`` with Camunda's message (spec A12, B.1.7)."""
-    first_result, max_results = parse_pagination(request.args)
-    limit = current_app.config["QUERY_MAX_RESULTS_LIMIT"]
+    """Camunda's list rules (app.api.paging) plus our keyset paging (app.services.job_pages)."""
     zone = output_zone()
-    if max_results is not None:
-        if limit is not None and max_results > limit:
-            raise BadUserRequest(f"Max results limit of {limit} exceeded!")
-        rows = job_query_service.list_jobs(query, first_result, max_results)
-        return json_response([job_dto(row, zone) for row in rows])
-    if limit is not None:
-        rows = job_query_service.list_jobs(query, first_result, limit + 1)
-        if len(rows) > limit:
-            raise BadUserRequest(f"Max results limit of {limit} exceeded!")
-        return json_response([job_dto(row, zone) for row in rows])
-    rows = job_query_service.stream_jobs(query, first_result, current_app.config["QUERY_STREAM_CHUNK_SIZE"])
-    return streamed_json_array(job_dto(row, zone) for row in rows)
+    after = None
+    token = request.args.get("pageToken")
+    if token is not None:
+        if not request.args.get("maxResults"):
+            raise InvalidRequest("pageToken needs maxResults: it continues a paged list")
+        if request.args.get("firstResult") not in (None, "", "0"):
+            raise InvalidRequest("pageToken and firstResult cannot be combined: the token already says where to go on")
+        after = job_pages.after_condition(query.ordering, job_pages.decode_page_token(token, query.ordering))
+    return list_response(
+        lambda first, maximum: job_query_service.list_jobs(query, first, maximum, after=after),
+        lambda first, chunk: job_query_service.stream_jobs(query, first, chunk),
+        lambda row: job_dto(row, zone),
+        next_page_token=lambda row: job_pages.next_page_token(row, query.ordering),
+    )
 
 
 @bp.get("/job")

@@ -11,14 +11,21 @@ from app.errors import BadUserRequest
 from schemas.common import parse_pagination
 
 
-def list_response(list_rows, stream_rows, to_dto):
-    """``list_rows(first, max)`` returns a page, ``stream_rows(first, chunk)`` yields rows."""
+def list_response(list_rows, stream_rows, to_dto, next_page_token=None):
+    """``list_rows(first, max)`` returns a page, ``stream_rows(first, chunk)`` yields rows.
+
+    ``next_page_token(last_row)``, when given, makes a full page carry ``X-Next-Page-Token``.
+    """
     first_result, max_results = parse_pagination(request.args)
     limit = current_app.config["QUERY_MAX_RESULTS_LIMIT"]
     if max_results is not None:
         if limit is not None and max_results > limit:
             raise BadUserRequest(f"Max results limit of {limit} exceeded!")
-        return json_response([to_dto(row) for row in list_rows(first_result, max_results)])
+        rows = list_rows(first_result, max_results)
+        response = json_response([to_dto(row) for row in rows])
+        if next_page_token is not None and rows and len(rows) == max_results:
+            response.headers["X-Next-Page-Token"] = next_page_token(rows[-1])
+        return response
     if limit is not None:
         rows = list_rows(first_result, limit + 1)
         if len(rows) > limit:

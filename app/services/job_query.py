@@ -116,9 +116,11 @@ def order_by_clauses(ordering, table=job_table):
     return clauses
 
 
-def select_jobs(query, first_result=None, max_results=None):
+def select_jobs(query, first_result=None, max_results=None, after=None):
+    """``after``: an extra condition, the keyset of app.services.job_pages."""
     columns = [job_table.c[name] for name in JOB_DTO_COLUMNS]
-    statement = select(*columns).where(*job_conditions(query)).order_by(*order_by_clauses(query.ordering))
+    conditions = job_conditions(query) + ([after] if after is not None else [])
+    statement = select(*columns).where(*conditions).order_by(*order_by_clauses(query.ordering))
     if first_result:
         statement = statement.offset(first_result)
     if max_results is not None:
@@ -126,9 +128,9 @@ def select_jobs(query, first_result=None, max_results=None):
     return statement
 
 
-def list_jobs(query, first_result=None, max_results=None):
+def list_jobs(query, first_result=None, max_results=None, after=None):
     """A bounded page of job rows (mappings keyed by column name)."""
-    return db.session.execute(select_jobs(query, first_result, max_results)).mappings().all()
+    return db.session.execute(select_jobs(query, first_result, max_results, after)).mappings().all()
 
 
 def stream_jobs(query, first_result=None, chunk_size=1000):
