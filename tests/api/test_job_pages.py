@@ -55,8 +55,8 @@ def test_default_order_walks_every_job_once_in_order(client, jobs):
     [{"sortBy": "tenantId", "sortOrder": "desc"}, {"sortBy": "jobId", "sortOrder": "desc"}],
 ])
 @pytest.mark.parametrize("page_size", [1, 4, 7, 30])
-def test_sorted_walks_match_the_unpaged_order_with_nulls_where_postgres_puts_them(client, jobs, sorting,
-                                                                                   page_size):
+def test_sorted_walks_match_the_unpaged_order_with_nulls_where_postgres_puts_them(
+        client, jobs, sorting, page_size):
     body = {"sorting": sorting}
     assert walk(client, "POST", body, page_size=page_size) == expected_order(client, body)
 
