@@ -26,6 +26,7 @@ from app.models import Batch, BatchElement, HistoricBatch, Incident, Job, JobDef
 from app.models.batch import BATCH_TYPE_SET_JOB_RETRIES, HANDLER_BATCH_MONITOR, HANDLER_BATCH_SEED
 from app.models.incident import INCIDENT_TYPE_FAILED_JOB
 from app.services.job_query import select_job_ids
+from app.services.sql import is_postgres
 
 batch_table = Batch.__table__
 historic_table = HistoricBatch.__table__
@@ -186,6 +187,24 @@ def run_seed(batch_id):
     return last - first
 
 
+def _mark_execution_started(batch_id, now):
+    """Set ``executionStartTime`` once (B.5.4).
+
+    On PostgreSQL in a transaction of its own: inside the slice's transaction the batch row's
+    lock would be held for the whole slice, and the first wave of slices running in parallel
+    would queue behind it. SQLite (one writer, deferred transactions) does it in place.
+    """
+    statements = [update(table).where(table.c.id == batch_id, table.c.execution_start_time.is_(None))
+                  .values(execution_start_time=now) for table in (batch_table, historic_table)]
+    if is_postgres():
+        with db.engine.begin() as connection:
+            for statement in statements:
+                connection.execute(statement)
+    else:
+        for statement in statements:
+            db.session.execute(statement)
+
+
 def run_execution_slice(configuration):
     """Apply the batch's retries to one slice; missing jobs are skipped and counted (A10)."""
     from app.dates import parse_date
@@ -196,9 +215,7 @@ def run_execution_slice(configuration):
     started = db.session.execute(
         select(batch_table.c.execution_start_time).where(batch_table.c.id == batch_id)).first()
     if started is not None and started[0] is None:
-        for table in (batch_table, historic_table):
-            db.session.execute(update(table).where(table.c.id == batch_id, table.c.execution_start_time.is_(None))
-                               .values(execution_start_time=now))
+        _mark_execution_started(batch_id, now)
     slice_filter = (element_table.c.batch_id == batch_id, element_table.c.slice == slice_number)
     ids = db.session.execute(select(element_table.c.job_id).where(*slice_filter)).scalars().all()
     due_date = UNSET
