@@ -11,6 +11,7 @@ derives remaining/completed/failed as Camunda's BatchStatisticsEntity does.
 from sqlalchemy import exists, false, func, select
 
 from app.extensions import db
+from app.services.sql import fetch_mappings, order_by_columns, paged
 from app.models import Batch, HistoricBatch, Job
 
 batch_table = Batch.__table__
@@ -74,26 +75,8 @@ def _conditions(query, table):
 
 
 def _order_by(ordering, table):
-    """The requested ordering (NULLs last ascending, first descending, on every database, as
-    for jobs), then ``id`` so that pages never overlap; default ``id asc`` (B.4.4)."""
-    clauses = []
-    for column_name, direction in ordering:
-        column = table.c[column_name]
-        clause = column.asc() if direction == "asc" else column.desc()
-        if column_name in NULLABLE_SORT_COLUMNS:
-            clause = clause.nulls_last() if direction == "asc" else clause.nulls_first()
-        clauses.append(clause)
-    if not any(name == "id" for name, _ in ordering):
-        clauses.append(table.c.id.asc())
-    return clauses
-
-
-def _page(statement, first_result, max_results):
-    if first_result:
-        statement = statement.offset(first_result)
-    if max_results is not None:
-        statement = statement.limit(max_results)
-    return statement
+    """Default ``id asc`` (B.4.4); NULLs and the tie-breaker as for jobs (app.services.sql)."""
+    return order_by_columns(table, ordering, NULLABLE_SORT_COLUMNS)
 
 
 def _count(query, table):
@@ -106,7 +89,7 @@ def _count(query, table):
 def list_batches(query, first_result=None, max_results=None):
     statement = (select(*[batch_table.c[name] for name in BATCH_COLUMNS])
                  .where(*_conditions(query, batch_table)).order_by(*_order_by(query.ordering, batch_table)))
-    return db.session.execute(_page(statement, first_result, max_results)).mappings().all()
+    return fetch_mappings(paged(statement, first_result, max_results))
 
 
 def count_batches(query):
@@ -141,7 +124,7 @@ def list_batch_statistics(query, first_result=None, max_results=None):
     """Rows with the batch columns plus ``existing_jobs`` and ``failed_jobs``."""
     statement = (_statistics_select().where(*_conditions(query, batch_table))
                  .order_by(*_order_by(query.ordering, batch_table)))
-    return db.session.execute(_page(statement, first_result, max_results)).mappings().all()
+    return fetch_mappings(paged(statement, first_result, max_results))
 
 
 def count_batch_statistics(query):
@@ -162,7 +145,7 @@ def list_historic_batches(query, first_result=None, max_results=None):
     statement = (select(*[historic_table.c[name] for name in HISTORIC_COLUMNS])
                  .where(*_conditions(query, historic_table))
                  .order_by(*_order_by(query.ordering, historic_table)))
-    return db.session.execute(_page(statement, first_result, max_results)).mappings().all()
+    return fetch_mappings(paged(statement, first_result, max_results))
 
 
 def count_historic_batches(query):

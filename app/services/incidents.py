@@ -3,6 +3,7 @@
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.services.sql import fetch_mappings, order_by_columns, paged, stream_mappings
 from app.models import Incident
 from schemas.incident import COLUMNS, SORT_KEYS
 
@@ -42,40 +43,22 @@ def conditions(query):
 
 
 def order_by(ordering):
-    """NULLs as PostgreSQL places them on every database; ``id`` breaks ties so pages never overlap."""
-    ordering = ordering or [("incidentId", "asc")]
-    clauses = []
-    for sort_by, direction in ordering:
-        column = table.c[SORT_KEYS[sort_by]]
-        if column.name == "id":
-            clauses.append(column.asc() if direction == "asc" else column.desc())
-        else:
-            clauses.append(column.asc().nulls_last() if direction == "asc" else column.desc().nulls_first())
-    if not any(SORT_KEYS[sort_by] == "id" for sort_by, _ in ordering):
-        clauses.append(table.c.id.asc())
-    return clauses
+    columns = [(SORT_KEYS[sort_by], direction) for sort_by, direction in ordering or [("incidentId", "asc")]]
+    return order_by_columns(table, columns, nullable=set(COLUMNS) - {"id"})
 
 
 def select_incidents(query, first_result=None, max_results=None):
     statement = (select(*[table.c[name] for name in COLUMNS])
                  .where(*conditions(query)).order_by(*order_by(query.ordering)))
-    if first_result:
-        statement = statement.offset(first_result)
-    if max_results is not None:
-        statement = statement.limit(max_results)
-    return statement
+    return paged(statement, first_result, max_results)
 
 
 def list_incidents(query, first_result=None, max_results=None):
-    return db.session.execute(select_incidents(query, first_result, max_results)).mappings().all()
+    return fetch_mappings(select_incidents(query, first_result, max_results))
 
 
 def stream_incidents(query, first_result=None, chunk_size=1000):
-    result = db.session.execute(select_incidents(query, first_result).execution_options(yield_per=chunk_size))
-    try:
-        yield from result.mappings()
-    finally:
-        result.close()
+    return stream_mappings(select_incidents(query, first_result), chunk_size)
 
 
 def count_incidents(query):

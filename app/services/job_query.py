@@ -9,6 +9,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from app.dates import utcnow
 from app.extensions import db
 from app.models import Job, JobDefinition, JobStacktrace
+from app.services.sql import fetch_mappings, order_by_columns, paged, stream_mappings
 from schemas.job_query import SORT_KEYS
 
 job_table = Job.__table__
@@ -99,21 +100,9 @@ def job_conditions(query, now=None, table=job_table):
 
 
 def order_by_clauses(ordering, table=job_table):
-    """ORDER BY for the resolved ordering, NULLs as PostgreSQL places them (last asc, first desc)
-    on every database, with ``id`` as the final tie-breaker so that pages never overlap."""
-    clauses = []
-    keys = []
-    for sort_by, direction in ordering or [("jobId", "asc")]:
-        column_name = SORT_KEYS[sort_by]
-        column = table.c[column_name]
-        clause = column.asc() if direction == "asc" else column.desc()
-        if column_name not in NOT_NULL_COLUMNS:
-            clause = clause.nulls_last() if direction == "asc" else clause.nulls_first()
-        clauses.append(clause)
-        keys.append(column_name)
-    if "id" not in keys:
-        clauses.append(table.c.id.asc())
-    return clauses
+    """ORDER BY for the resolved ordering (default ``id asc``, spec B.1.6)."""
+    columns = [(SORT_KEYS[sort_by], direction) for sort_by, direction in ordering or [("jobId", "asc")]]
+    return order_by_columns(table, columns, nullable=set(JOB_DTO_COLUMNS) - NOT_NULL_COLUMNS)
 
 
 def select_jobs(query, first_result=None, max_results=None, after=None):
@@ -121,27 +110,17 @@ def select_jobs(query, first_result=None, max_results=None, after=None):
     columns = [job_table.c[name] for name in JOB_DTO_COLUMNS]
     conditions = job_conditions(query) + ([after] if after is not None else [])
     statement = select(*columns).where(*conditions).order_by(*order_by_clauses(query.ordering))
-    if first_result:
-        statement = statement.offset(first_result)
-    if max_results is not None:
-        statement = statement.limit(max_results)
-    return statement
+    return paged(statement, first_result, max_results)
 
 
 def list_jobs(query, first_result=None, max_results=None, after=None):
     """A bounded page of job rows (mappings keyed by column name)."""
-    return db.session.execute(select_jobs(query, first_result, max_results, after)).mappings().all()
+    return fetch_mappings(select_jobs(query, first_result, max_results, after))
 
 
 def stream_jobs(query, first_result=None, chunk_size=1000):
-    """Yield every matching row with a server-side cursor: memory stays flat however many match."""
-    statement = select_jobs(query, first_result).execution_options(yield_per=chunk_size)
-    result = db.session.execute(statement)
-    try:
-        for row in result.mappings():
-            yield row
-    finally:
-        result.close()
+    """Every matching row, streamed (spec A12)."""
+    return stream_mappings(select_jobs(query, first_result), chunk_size)
 
 
 def count_jobs(query):

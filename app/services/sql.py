@@ -18,3 +18,42 @@ def in_ids(column, ids):
     if is_postgres():
         return column == any_(bindparam(None, ids, type_=ARRAY(String), unique=True))
     return column.in_(ids)
+
+
+def order_by_columns(table, columns, nullable):
+    """ORDER BY for ``[(column name, "asc"|"desc")]``: NULLs last ascending and first descending
+    on every database (PostgreSQL's own placement, which Camunda clients see), then ``id`` as the
+    tie-breaker so that pages never overlap. ``nullable``: the names that can hold NULL."""
+    clauses = []
+    for name, direction in columns:
+        column = table.c[name]
+        clause = column.asc() if direction == "asc" else column.desc()
+        if name in nullable:
+            clause = clause.nulls_last() if direction == "asc" else clause.nulls_first()
+        clauses.append(clause)
+    if "id" not in [name for name, _ in columns]:
+        clauses.append(table.c.id.asc())
+    return clauses
+
+
+def paged(statement, first_result=None, max_results=None):
+    """Camunda's ``firstResult`` / ``maxResults`` as OFFSET / LIMIT."""
+    if first_result:
+        statement = statement.offset(first_result)
+    if max_results is not None:
+        statement = statement.limit(max_results)
+    return statement
+
+
+def fetch_mappings(statement):
+    return db.session.execute(statement).mappings().all()
+
+
+def stream_mappings(statement, chunk_size=1000):
+    """Yield rows through a server-side cursor, ``chunk_size`` per round trip: memory stays flat
+    however many rows match."""
+    result = db.session.execute(statement.execution_options(yield_per=chunk_size))
+    try:
+        yield from result.mappings()
+    finally:
+        result.close()
