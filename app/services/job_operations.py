@@ -78,17 +78,21 @@ def set_retries(job_id, retries, due_date_set=False, due_date=None):
     db.session.commit()
 
 
-def set_due_date(job_id, due_date, cascade=False):
-    """``PUT /job/{id}/duedate``. ``cascade`` is accepted and has nothing to reach (no timer cycles)."""
+def _update_job(job_id, **values):
+    """Write ``values`` to one job with its revision bumped; 404 when there is no such job."""
     if not is_storable(job_id):
         raise _no_job_found(job_id)
     c = job_table.c
     updated = db.session.execute(
-        update(job_table).where(c.id == job_id).values(due_date=due_date, revision=c.revision + 1)
-    ).rowcount
+        update(job_table).where(c.id == job_id).values(**values, revision=c.revision + 1)).rowcount
     if updated != 1:
         db.session.rollback()
         raise _no_job_found(job_id)
+
+
+def set_due_date(job_id, due_date, cascade=False):
+    """``PUT /job/{id}/duedate``. ``cascade`` is accepted and has nothing to reach (no timer cycles)."""
+    _update_job(job_id, due_date=due_date)
     if due_date is None or due_date <= utcnow():
         wake_executor_after_commit(db.session)  # the job may have become executable
     db.session.commit()
@@ -96,15 +100,7 @@ def set_due_date(job_id, due_date, cascade=False):
 
 def set_priority(job_id, priority):
     """``PUT /job/{id}/priority``."""
-    if not is_storable(job_id):
-        raise _no_job_found(job_id)
-    c = job_table.c
-    updated = db.session.execute(
-        update(job_table).where(c.id == job_id).values(priority=priority, revision=c.revision + 1)
-    ).rowcount
-    if updated != 1:
-        db.session.rollback()
-        raise _no_job_found(job_id)
+    _update_job(job_id, priority=priority)
     db.session.commit()
 
 
