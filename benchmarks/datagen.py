@@ -236,8 +236,18 @@ def load(url, n):
     return facts
 
 
+def failed_at_load(conn, rows):
+    """The ids of the jobs that failed at load among the first ``rows`` generated rows (the
+    same hash as JOBS_SQL), in load (and so physical) order; later runs change no row's id."""
+    with conn.cursor() as cursor:
+        cursor.execute(f"SELECT md5('bench-job-' || i)::uuid::text FROM generate_series(1, %(rows)s) AS i "
+                       f"WHERE {_h('i', 1)} %% 100 < {FAILED_PERCENT} ORDER BY i", {"rows": rows})
+        return [row[0] for row in cursor.fetchall()]
+
+
 def restore_failed(conn, job_ids):
-    """Put ``job_ids`` back to 0 retries with one failedJob incident each (scenario 2's reset)."""
+    """Put ``job_ids`` back to 0 retries with one failedJob incident each (the reset of
+    scenarios 2 and 7, and of scenario 1's profiled re-run)."""
     with conn.cursor() as cursor:
         cursor.execute("UPDATE job SET retries = 0, revision = revision + 1 WHERE id = ANY(%s)", (job_ids,))
         cursor.execute("DELETE FROM incident WHERE incident_type = 'failedJob' AND configuration = ANY(%s)",

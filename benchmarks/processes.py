@@ -10,7 +10,8 @@ with its children (gunicorn's workers, Celery's pool), and is stopped as a group
 SIGKILL after a grace period. Every process started is stopped by :func:`stop_all`, which
 ``benchmarks.run`` calls in ``finally`` and at exit.
 
-:class:`MemorySampler` reads the RSS (and PSS) of each process tree from /proc every 0.2 s.
+:class:`MemorySampler` reads the RSS of every process of each tree, and the tree's PSS, from
+/proc every 0.2 s.
 """
 
 import atexit
@@ -310,6 +311,11 @@ def _tree(root, parents):
     return tree
 
 
+def tree_pids(root):
+    """The pids of the process tree under ``root`` (root first)."""
+    return _tree(root, _parents())
+
+
 def _rss_bytes(pid):
     try:
         with open(f"/proc/{pid}/statm") as handle:
@@ -330,20 +336,30 @@ def _pss_bytes(pid):
 
 
 class Window:
+    """Peaks of one measurement window, per process tree.
+
+    ``max_process_rss`` is the largest RSS any single process of the tree reached (the figure
+    the 250 MB target is about: the main process and each pool child counted on its own);
+    ``rss`` sums RSS over the tree, which counts pages shared after fork once per process, so
+    ``pss`` (proportional set size: each shared page split among its sharers) is the tree's
+    real footprint. ``root_rss`` and ``child_rss`` split the largest process into the tree's
+    root (gunicorn arbiter, Celery main process) and its children (gunicorn workers, pool
+    processes)."""
+
+    FIELDS = ("rss", "pss", "max_process_rss", "root_rss", "child_rss", "processes")
+
     def __init__(self):
-        self.peaks = {}  # name -> {"rss": bytes, "pss": bytes, "max_process_rss": bytes, "processes": n}
+        self.peaks = {}  # name -> {field: bytes (processes: a count)}
         self.samples = 0
 
-    def update(self, name, rss, pss, max_process_rss, processes):
-        peak = self.peaks.setdefault(name, {"rss": 0, "pss": 0, "max_process_rss": 0, "processes": 0})
-        peak["rss"] = max(peak["rss"], rss)
-        peak["pss"] = max(peak["pss"], pss)
-        peak["max_process_rss"] = max(peak["max_process_rss"], max_process_rss)
-        peak["processes"] = max(peak["processes"], processes)
+    def update(self, name, values):
+        peak = self.peaks.setdefault(name, dict.fromkeys(self.FIELDS, 0))
+        for field in self.FIELDS:
+            peak[field] = max(peak[field], values[field])
 
 
 class MemorySampler:
-    """Samples the RSS (sum over each tree) and PSS of the named process trees every 0.2 s."""
+    """Samples the RSS of each process and the PSS of the named process trees every 0.2 s."""
 
     def __init__(self, interval=0.2):
         self.interval = interval
@@ -379,10 +395,17 @@ class MemorySampler:
         parents = _parents()
         for name, root in roots.items():
             pids = _tree(root, parents)
-            rss = [_rss_bytes(pid) for pid in pids]
-            pss = sum(_pss_bytes(pid) for pid in pids)
+            rss = {pid: _rss_bytes(pid) for pid in pids}
+            values = {
+                "rss": sum(rss.values()),
+                "pss": sum(_pss_bytes(pid) for pid in pids),
+                "max_process_rss": max(rss.values(), default=0),
+                "root_rss": rss.get(root, 0),
+                "child_rss": max((size for pid, size in rss.items() if pid != root), default=0),
+                "processes": len(pids),
+            }
             for window in windows:
-                window.update(name, sum(rss), pss, max(rss, default=0), len(pids))
+                window.update(name, values)
         for window in windows:
             window.samples += 1
 
