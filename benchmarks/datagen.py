@@ -63,7 +63,7 @@ def _h(arg, seed):
 JOBS_SQL = f"""
 INSERT INTO job (id, revision, type, handler_type, handler_configuration, job_definition_id, due_date,
                  process_instance_id, execution_id, process_definition_id, process_definition_key,
-                 activity_id, deployment_id, retries, exception_message,
+                 activity_id, deployment_id, retries, exception_message, has_stacktrace,
                  failed_activity_id, suspended, priority, tenant_id, create_time, batch_id,
                  lock_owner, lock_expiration_time)
 SELECT
@@ -84,6 +84,7 @@ SELECT
     md5('dep|' || key || ver)::uuid::text,
     CASE WHEN failed THEN 0 WHEN r_retry < 10 THEN 1 + r_retry %% 2 ELSE 3 END,
     CASE WHEN failed OR r_retry < 10 THEN (%(messages)s::text[])[msg + 1] END,
+    failed OR r_retry < 10,
     CASE WHEN failed OR r_retry < 10 THEN activity END,
     r_susp < 3,
     CASE WHEN r_prio = 0 THEN prio ELSE 0 END,

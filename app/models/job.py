@@ -54,6 +54,9 @@ class Job(db.Model):
     retries = db.Column(db.Integer, nullable=False, default=3)
     exception_message = db.Column(db.String(4000))
     failed_activity_id = db.Column(db.String(255))
+    # Camunda's EXCEPTION_STACK_ID_: whether job_stacktrace holds a trace, so that the
+    # withException filter needs no lookup there.
+    has_stacktrace = db.Column(db.Boolean, nullable=False, default=False)
     suspended = db.Column(db.Boolean, nullable=False, default=False)
     priority = db.Column(db.BigInteger, nullable=False, default=0)
     tenant_id = db.Column(db.String(64))

@@ -216,6 +216,7 @@ def record_failure(job_id, token, revision, error):
         retries=case((c.retries > 0, c.retries - 1), else_=0),
         exception_message=message,
         failed_activity_id=c.activity_id,
+        has_stacktrace=True,
         lock_owner=None,
         lock_expiration_time=None,
         revision=c.revision + 1,

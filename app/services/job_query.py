@@ -8,13 +8,12 @@ from sqlalchemy import and_, exists, func, or_, select
 
 from app.dates import utcnow
 from app.extensions import db
-from app.models import Job, JobDefinition, JobStacktrace
+from app.models import Job, JobDefinition
 from app.services.sql import fetch_mappings, order_by_columns, paged, stream_mappings
 from schemas.job_query import SORT_KEYS
 
 job_table = Job.__table__
 job_definition_table = JobDefinition.__table__
-stacktrace_table = JobStacktrace.__table__
 
 # The 15 JobDto columns, in JobDto order.
 JOB_DTO_COLUMNS = (
@@ -66,8 +65,7 @@ def job_conditions(query, now=None, table=job_table):
     if f.get("messages"):
         conditions.append(c.type == "message")
     if f.get("with_exception"):
-        conditions.append(or_(c.exception_message.isnot(None),
-                              exists().where(stacktrace_table.c.job_id == c.id)))
+        conditions.append(or_(c.exception_message.isnot(None), c.has_stacktrace.is_(True)))
     if f.get("active"):
         conditions.append(c.suspended.is_(False))
     if f.get("suspended"):

@@ -99,6 +99,7 @@ def create_jobs(items):
                 "retries": default_retries if item["retries"] is None else item["retries"],
                 "exception_message": item["exception_message"],
                 "failed_activity_id": item["failed_activity_id"],
+                "has_stacktrace": item["exception_stacktrace"] is not None,
                 "suspended": item["suspended"],
                 "priority": item["priority"],
                 "tenant_id": item["tenant_id"],
