@@ -9,9 +9,7 @@ given ``tenantIdIn`` overrides it (the opposite of the job query); ``suspended=f
 Parameters a resource does not know are ignored (A6), e.g. ``createdBy`` on ``GET /batch``.
 """
 
-from dataclasses import dataclass, field
-
-from schemas.common import check_sort_pair, check_sort_values, convert_args
+from schemas.common import ResourceQuery, check_sort_pair, check_sort_values, convert_args
 
 # sortBy value -> column, per resource
 BATCH_SORT_KEYS = {"batchId": "id", "tenantId": "tenant_id"}
@@ -19,12 +17,8 @@ STATISTICS_SORT_KEYS = {**BATCH_SORT_KEYS, "startTime": "start_time"}
 HISTORIC_SORT_KEYS = {"batchId": "id", "startTime": "start_time", "endTime": "end_time", "tenantId": "tenant_id"}
 
 
-@dataclass
-class BatchQuery:
+class BatchQuery(ResourceQuery):
     """Validated filters (snake_case) and the ordering ``[(column, "asc"|"desc")]``."""
-
-    filters: dict = field(default_factory=dict)
-    ordering: list = field(default_factory=list)
 
 
 def _tenant_list(name, values):

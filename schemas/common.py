@@ -9,7 +9,9 @@ through the same marshmallow schema, so GET and POST can never disagree.
 import json
 import re
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from dataclasses import dataclass, field
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
 
 from app.dates import DateParseError, parse_date
 from app.errors import InvalidRequest
@@ -306,3 +308,33 @@ class SortingEntrySchema(Schema):
     # Kept under their wire names: resolve_ordering reads them as Camunda's DTO has them.
     sortBy = fields.String(allow_none=True)  # noqa: N815
     sortOrder = fields.String(allow_none=True)  # noqa: N815
+
+
+@dataclass
+class ResourceQuery:
+    """A validated query of any resource: filters (snake_case keys) and the resolved ordering."""
+
+    filters: dict = field(default_factory=dict)
+    ordering: list = field(default_factory=list)
+
+
+def split_list_dropping_empty(name, values):
+    """``a,b`` and repeated parameters (A7) into one list; empty items are dropped."""
+    return [item for value in values for item in value.split(",") if item != ""]
+
+
+class QueryBodySchema(BaseSchema):
+    """What every query body (POST) has: the sorting properties, and being a JSON object."""
+
+    resource = "query"
+    example = "{}"
+
+    sort_by = fields.String(data_key="sortBy", allow_none=True)
+    sort_order = fields.String(data_key="sortOrder", allow_none=True)
+    sorting = fields.List(fields.Nested(SortingEntrySchema), allow_none=True)
+
+    @pre_load
+    def _require_object(self, data, **kwargs):
+        if not isinstance(data, dict):
+            raise InvalidRequest(f"The {self.resource} must be a JSON object, e.g. {self.example}")
+        return data

@@ -4,19 +4,19 @@ Our incidents are all root causes (a failed job has no cause chain), so ``causeI
 and ``rootCauseIncidentId`` are the incident's own id, and ``annotation`` is always null.
 """
 
-from dataclasses import dataclass, field
-
 from marshmallow import fields
 
 from app.dates import format_date
 from schemas.common import (
     BaseSchema,
+    ResourceQuery,
     StringList,
     check_sort_pair,
     check_sort_values,
     convert_args,
     load_or_400,
     resolve_ordering,
+    split_list_dropping_empty,
 )
 
 # sortBy value -> incident column
@@ -63,14 +63,8 @@ def incident_dto(row, zone="UTC"):
     }
 
 
-@dataclass
-class IncidentQuery:
-    filters: dict = field(default_factory=dict)
-    ordering: list = field(default_factory=list)
-
-
-def _list(name, values):
-    return [item for value in values for item in value.split(",") if item != ""]
+class IncidentQuery(ResourceQuery):
+    """A validated incident query."""
 
 
 GET_PARAMS = {
@@ -88,9 +82,9 @@ GET_PARAMS = {
     "causeIncidentId": "str",
     "rootCauseIncidentId": "str",
     "configuration": "str",
-    "tenantIdIn": _list,
+    "tenantIdIn": split_list_dropping_empty,
     "jobDefinitionId": "str",
-    "jobDefinitionIdIn": _list,
+    "jobDefinitionIdIn": split_list_dropping_empty,
     "sortBy": "str",
     "sortOrder": "str",
 }

@@ -1,13 +1,10 @@
 """Camunda's JobDefinitionQueryDto (GET parameters and POST bodies) and JobDefinitionDto out."""
 
-from dataclasses import dataclass, field
+from marshmallow import fields
 
-from marshmallow import fields, pre_load
-
-from app.errors import InvalidRequest
 from schemas.common import (
-    BaseSchema,
-    SortingEntrySchema,
+    QueryBodySchema,
+    ResourceQuery,
     StrictBoolean,
     StringList,
     check_sort_pair,
@@ -15,6 +12,7 @@ from schemas.common import (
     convert_args,
     load_or_400,
     resolve_ordering,
+    split_list_dropping_empty,
 )
 
 # sortBy value -> job_definition column
@@ -50,21 +48,14 @@ def job_definition_dto(row):
     }
 
 
-@dataclass
-class JobDefinitionQuery:
-    filters: dict = field(default_factory=dict)
-    ordering: list = field(default_factory=list)
-
-
-def _list(name, values):
-    """``a,b`` and repeated parameters; empty items are dropped."""
-    return [item for value in values for item in value.split(",") if item != ""]
+class JobDefinitionQuery(ResourceQuery):
+    """A validated job definition query."""
 
 
 GET_PARAMS = {
     "jobDefinitionId": "str",
-    "jobDefinitionIds": _list,
-    "activityIdIn": _list,
+    "jobDefinitionIds": split_list_dropping_empty,
+    "activityIdIn": split_list_dropping_empty,
     "processDefinitionId": "str",
     "processDefinitionKey": "str",
     "jobType": "str",
@@ -72,7 +63,7 @@ GET_PARAMS = {
     "active": "bool",
     "suspended": "bool",
     "withOverridingJobPriority": "bool",
-    "tenantIdIn": _list,
+    "tenantIdIn": split_list_dropping_empty,
     "withoutTenantId": "bool",
     "includeJobDefinitionsWithoutTenantId": "bool",
     "sortBy": "str",
@@ -80,7 +71,7 @@ GET_PARAMS = {
 }
 
 
-class JobDefinitionQuerySchema(BaseSchema):
+class JobDefinitionQuerySchema(QueryBodySchema):
     job_definition_id = fields.String(data_key="jobDefinitionId", allow_none=True)
     job_definition_ids = StringList(data_key="jobDefinitionIds", allow_none=True)
     activity_id_in = StringList(data_key="activityIdIn", allow_none=True)
@@ -94,15 +85,8 @@ class JobDefinitionQuerySchema(BaseSchema):
     tenant_id_in = StringList(data_key="tenantIdIn", allow_none=True)
     without_tenant_id = StrictBoolean(data_key="withoutTenantId", allow_none=True)
     include_without_tenant_id = StrictBoolean(data_key="includeJobDefinitionsWithoutTenantId", allow_none=True)
-    sort_by = fields.String(data_key="sortBy", allow_none=True)
-    sort_order = fields.String(data_key="sortOrder", allow_none=True)
-    sorting = fields.List(fields.Nested(SortingEntrySchema), allow_none=True)
-
-    @pre_load
-    def _require_object(self, data, **kwargs):
-        if not isinstance(data, dict):
-            raise InvalidRequest('The job definition query must be a JSON object, e.g. {"suspended": true}')
-        return data
+    resource = "job definition query"
+    example = '{"suspended": true}'
 
 
 _SCHEMA = JobDefinitionQuerySchema()

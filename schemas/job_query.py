@@ -6,16 +6,15 @@ sortBy/sortOrder pair, then the ordering state machine. The messages are Camunda
 """
 
 import json
-from dataclasses import dataclass, field
-
-from marshmallow import fields, pre_load
+from marshmallow import fields
 
 from app.dates import DateParseError, parse_date
 from app.errors import InvalidRequest
 from schemas.common import (
     BaseSchema,
     Long,
-    SortingEntrySchema,
+    QueryBodySchema,
+    ResourceQuery,
     StrictBoolean,
     StringList,
     check_sort_pair,
@@ -40,12 +39,8 @@ SORT_KEYS = {
 }
 
 
-@dataclass
-class JobQuery:
+class JobQuery(ResourceQuery):
     """A validated job query: filters (snake_case) and the resolved ordering."""
-
-    filters: dict = field(default_factory=dict)
-    ordering: list = field(default_factory=list)  # [(sortBy, "asc"|"desc")]
 
 
 def _java_split(text, separator):
@@ -123,7 +118,7 @@ class ConditionSchema(BaseSchema):
     value = fields.Raw(allow_none=True)
 
 
-class JobQuerySchema(BaseSchema):
+class JobQuerySchema(QueryBodySchema):
     """The POST body (and the converted GET parameters). Unknown keys are ignored (A6)."""
 
     job_id = fields.String(data_key="jobId", allow_none=True)
@@ -153,15 +148,8 @@ class JobQuerySchema(BaseSchema):
     without_tenant_id = StrictBoolean(data_key="withoutTenantId", allow_none=True)
     include_jobs_without_tenant_id = StrictBoolean(data_key="includeJobsWithoutTenantId", allow_none=True)
     acquired = StrictBoolean(allow_none=True)
-    sort_by = fields.String(data_key="sortBy", allow_none=True)
-    sort_order = fields.String(data_key="sortOrder", allow_none=True)
-    sorting = fields.List(fields.Nested(SortingEntrySchema), allow_none=True)
-
-    @pre_load
-    def _require_object(self, data, **kwargs):
-        if not isinstance(data, dict):
-            raise InvalidRequest("The job query must be a JSON object, e.g. {\"noRetriesLeft\": true}")
-        return data
+    resource = "job query"
+    example = '{"noRetriesLeft": true}'
 
 
 _SCHEMA = JobQuerySchema()
