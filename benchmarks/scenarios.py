@@ -364,6 +364,7 @@ def scenario_queries(bench):
         sql_conn.close()
 
     _concurrent_queries(bench, specs, clients=4)
+    _keyset_pages(bench)
 
     bench.note(4, f"Jobs in the table: {total}. Each query: {args.query_repetitions} requests at most "
                   f"(fewer when one query passes {args.query_seconds:.0f} s), after 3 warm-up requests; "
@@ -371,6 +372,42 @@ def scenario_queries(bench):
                   "SQLAlchemy, parameters interpolated), run alone through psycopg2 with all rows fetched.")
     for spec in specs:
         _query_rows(bench, spec, total)
+
+
+def _keyset_pages(bench):
+    """Our keyset paging extension (app.services.job_pages) at the deepest page, against
+    ``firstResult`` at the same depth: p99 <= 50 ms at any depth is the target."""
+    from app.services.job_pages import next_page_token
+
+    depth = max(0, bench.n - 100)
+    orders = [("default order (id)", {}, [], "SELECT id FROM job ORDER BY id OFFSET %s LIMIT 1", ("id",)),
+              ("jobPriority desc", {"sorting": [{"sortBy": "jobPriority", "sortOrder": "desc"}]},
+               [("jobPriority", "desc")],
+               "SELECT priority, id FROM job ORDER BY priority DESC, id OFFSET %s LIMIT 1", ("priority", "id"))]
+    client = bench.client()
+    try:
+        for name, body, ordering, sql, columns in orders:
+            with connection(bench.url) as conn:
+                row = dict(zip(columns, _rows(conn, sql, (depth - 1,))[0]))
+            token = next_page_token(row, ordering)
+            keyset_path = f"{REST}/job?maxResults=50&pageToken={token}"
+            offset_path = f"{REST}/job?maxResults=50&firstResult={depth}"
+            keyset_page = client.request("POST", keyset_path, body).expect(200).json()
+            offset_page = client.request("POST", offset_path, body).expect(200).json()
+            if [job["id"] for job in keyset_page] != [job["id"] for job in offset_page]:
+                raise BenchError(f"keyset page {name} differs from the firstResult page at {depth}")
+            keyset = bounded_samples(lambda: client.request("POST", keyset_path, body).expect(200).seconds,
+                                     bench.args.query_repetitions, bench.args.query_seconds)
+            offset = bounded_samples(lambda: client.request("POST", offset_path, body).expect(200).seconds,
+                                     bench.args.query_repetitions, bench.args.query_seconds)
+            p50, p99 = percentile(keyset, 0.5), percentile(keyset, 0.99)
+            b50, b99 = percentile(offset, 0.5), percentile(offset, 0.99)
+            bench.add(4, f"keyset pageToken at row {depth:,}, {name}: list p50 / p99, 1 client (n={len(keyset)})",
+                      f"{fmt_ms(p50)} / {fmt_ms(p99)}", f"firstResult={depth} (same page)",
+                      f"{fmt_ms(b50)} / {fmt_ms(b99)}", f"{fmt_ratio(p50, b50)} / {fmt_ratio(p99, b99)}",
+                      "p99 <= 50 ms at any depth", verdict(p99 <= 0.050))
+    finally:
+        client.close()
 
 
 def scalar_url(url, sql, params=None):
