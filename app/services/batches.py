@@ -51,7 +51,7 @@ def invocations_per_batch_job(batch_type):
 
 def _explicit_ids_select(ids):
     """``SELECT id`` over the explicit ids, sent as one parameter (array / JSON)."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if is_postgres():
         return select(func.unnest(bindparam("explicit_ids", value=list(ids), type_=ARRAY(String))).label("id"))
     import json
 

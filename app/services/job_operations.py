@@ -30,6 +30,7 @@ from app.models.incident import INCIDENT_TYPE_FAILED_JOB
 from app.services.executor import execute_job, lock_owner_token, unlock_job
 from app.services.handlers import enabled_handlers
 from app.services.retries import UNSET, set_job_retries
+from app.services.sql import is_postgres
 from schemas.job_operations import is_storable
 
 log = logging.getLogger(__name__)
@@ -290,7 +291,7 @@ def set_job_definition_retries(job_definition_id, retries, due_date_set=False, d
         return []
     c = job_table.c
     statement = select(c.id).where(c.job_definition_id == job_definition_id, c.retries == 0).order_by(c.id)
-    if db.session.get_bind().dialect.name == "postgresql":
+    if is_postgres():
         statement = statement.with_for_update()
     ids = list(db.session.execute(statement).scalars())
     result = set_job_retries(ids, retries, due_date if due_date_set else UNSET)
