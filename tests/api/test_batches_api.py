@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from app.dates import parse_date
 from app.extensions import db
 from app.models import Batch, BatchElement, HistoricBatch, Job, JobDefinition
+from tests.support import assert_400, count_of, get, ids_of
 
 TARGET = "test.batch-target"
 BATCH_DTO_KEYS = [
@@ -54,25 +55,6 @@ def set_columns(app, batch_id, **columns):
                                .values(**historic_columns))
         db.session.commit()
         db.session.remove()
-
-
-def ids_of(response):
-    assert response.status_code == 200, response.get_json()
-    return [item["id"] for item in response.get_json()]
-
-
-def count_of(response):
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["count"]
-
-
-def assert_400(response, message, code=None):
-    assert response.status_code == 400, response.get_json()
-    assert response.get_json() == {"type": "InvalidRequestException", "message": message, "code": code}
-
-
-def get(client, path, **params):
-    return client.get(f"/engine-rest{path}", query_string=params)
 
 
 # --- GET /batch, /batch/count -----------------------------------------------------------

@@ -8,6 +8,7 @@ from sqlalchemy import update
 from app.dates import parse_date
 from app.extensions import db
 from app.models import Batch, HistoricBatch
+from tests.support import assert_400, count_of, get, ids_of
 
 TARGET = "test.batch-target"
 HISTORIC_KEYS = [
@@ -49,25 +50,6 @@ def make_historic(app, client, make_jobs):
         return client.get(f"/engine-rest/history/batch/{batch_id}").get_json()
 
     return create
-
-
-def ids_of(response):
-    assert response.status_code == 200, response.get_json()
-    return [item["id"] for item in response.get_json()]
-
-
-def count_of(response):
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["count"]
-
-
-def assert_400(response, message, code=None):
-    assert response.status_code == 400, response.get_json()
-    assert response.get_json() == {"type": "InvalidRequestException", "message": message, "code": code}
-
-
-def get(client, path, **params):
-    return client.get(f"/engine-rest{path}", query_string=params)
 
 
 ENDED = parse_date("2024-02-01T00:00:00.000+0000")

@@ -4,10 +4,9 @@ import re
 from datetime import datetime
 
 import pytest
-from sqlalchemy import insert
 
-from app.extensions import db
 from app.models import Incident
+from tests.support import ids_of, insert_rows
 
 BASE = "/engine-rest"
 DTO_KEYS = ["id", "processDefinitionId", "processInstanceId", "executionId", "incidentTimestamp", "incidentType",
@@ -39,16 +38,7 @@ ROWS = [
 
 @pytest.fixture
 def incidents(app):
-    with app.app_context():
-        db.session.execute(insert(Incident.__table__), ROWS)
-        db.session.commit()
-        db.session.remove()
-    return ROWS
-
-
-def ids(response):
-    assert response.status_code == 200, response.get_json()
-    return [item["id"] for item in response.get_json()]
+    return insert_rows(app, Incident.__table__, ROWS)
 
 
 def count(client, **params):
@@ -117,12 +107,12 @@ def test_incident_of_a_failed_ingested_job(client, make_jobs):
     ({"somethingElse": "ignored"}, ["in-1", "in-2", "in-3"]),
 ])
 def test_filters(client, incidents, params, expected):
-    assert ids(client.get(f"{BASE}/incident", query_string=params)) == expected
+    assert ids_of(client.get(f"{BASE}/incident", query_string=params)) == expected
     assert count(client, **params) == len(expected)
 
 
 def test_repeated_tenant_parameter(client, incidents):
-    assert ids(client.get(f"{BASE}/incident?tenantIdIn=t2&tenantIdIn=t1")) == ["in-1", "in-2"]
+    assert ids_of(client.get(f"{BASE}/incident?tenantIdIn=t2&tenantIdIn=t1")) == ["in-1", "in-2"]
 
 
 @pytest.mark.parametrize("sort_by, asc", [
@@ -139,7 +129,7 @@ def test_repeated_tenant_parameter(client, incidents):
     ("causeIncidentId", ["in-1", "in-2", "in-3"]),
 ])
 def test_sorting_ascending(client, incidents, sort_by, asc):
-    assert ids(client.get(f"{BASE}/incident", query_string={"sortBy": sort_by, "sortOrder": "asc"})) == asc
+    assert ids_of(client.get(f"{BASE}/incident", query_string={"sortBy": sort_by, "sortOrder": "asc"})) == asc
 
 
 @pytest.mark.parametrize("sort_by, desc", [
@@ -149,14 +139,15 @@ def test_sorting_ascending(client, incidents, sort_by, asc):
     ("processInstanceId", ["in-2", "in-1", "in-3"]),  # ties stay in id order
 ])
 def test_sorting_descending(client, incidents, sort_by, desc):
-    assert ids(client.get(f"{BASE}/incident", query_string={"sortBy": sort_by, "sortOrder": "desc"})) == desc
+    assert ids_of(client.get(f"{BASE}/incident", query_string={"sortBy": sort_by, "sortOrder": "desc"})) == desc
 
 
 def test_paging(client, incidents):
     params = {"sortBy": "incidentTimestamp", "sortOrder": "asc"}
-    assert ids(client.get(f"{BASE}/incident", query_string={**params, "firstResult": 1, "maxResults": 1})) == ["in-3"]
-    assert ids(client.get(f"{BASE}/incident", query_string={**params, "firstResult": 2})) == ["in-1"]
-    assert ids(client.get(f"{BASE}/incident", query_string={"maxResults": 2})) == ["in-1", "in-2"]
+    page = client.get(f"{BASE}/incident", query_string={**params, "firstResult": 1, "maxResults": 1})
+    assert ids_of(page) == ["in-3"]
+    assert ids_of(client.get(f"{BASE}/incident", query_string={**params, "firstResult": 2})) == ["in-1"]
+    assert ids_of(client.get(f"{BASE}/incident", query_string={"maxResults": 2})) == ["in-1", "in-2"]
 
 
 def test_max_results_limit(client, incidents, app):
@@ -166,7 +157,7 @@ def test_max_results_limit(client, incidents, app):
         assert response.status_code == 400
         assert response.get_json()["message"] == "Max results limit of 2 exceeded!"
         assert client.get(f"{BASE}/incident", query_string={"maxResults": 5}).status_code == 400
-        assert ids(client.get(f"{BASE}/incident", query_string={"incidentType": "failedJob"})) == ["in-1", "in-2"]
+        assert ids_of(client.get(f"{BASE}/incident", query_string={"incidentType": "failedJob"})) == ["in-1", "in-2"]
     finally:
         app.config["QUERY_MAX_RESULTS_LIMIT"] = None
 
@@ -175,7 +166,7 @@ def test_incidents_follow_the_job_lifecycle(client, make_jobs):
     job = make_jobs({"retries": 1})[0]
     assert count(client) == 0
     client.put(f"{BASE}/job/{job['id']}/retries", json={"retries": 0})
-    assert ids(client.get(f"{BASE}/incident", query_string={"configuration": job["id"]}))
+    assert ids_of(client.get(f"{BASE}/incident", query_string={"configuration": job["id"]}))
     client.delete(f"{BASE}/job/{job['id']}")
     assert count(client) == 0
 
@@ -201,7 +192,7 @@ def test_validation(client, incidents, params, message):
 
 
 def test_named_engine_path(client, incidents):
-    assert ids(client.get(f"{BASE}/engine/default/incident", query_string={"incidentType": "custom"})) == ["in-3"]
+    assert ids_of(client.get(f"{BASE}/engine/default/incident", query_string={"incidentType": "custom"})) == ["in-3"]
 
 
 @pytest.mark.parametrize("params", [{"incidentId": "a\x00"}, {"tenantIdIn": "t\x00"}, {"configuration": "\x00"}])

@@ -1,10 +1,9 @@
 """GET/POST /job-definition and /job-definition/count: JobDefinitionDto, filters, sorting, paging."""
 
 import pytest
-from sqlalchemy import insert
 
-from app.extensions import db
 from app.models import JobDefinition
+from tests.support import ids_of, insert_rows
 
 BASE = "/engine-rest"
 DTO_KEYS = ["id", "processDefinitionId", "processDefinitionKey", "activityId", "jobType", "jobConfiguration",
@@ -34,16 +33,7 @@ ROWS = [
 
 @pytest.fixture
 def definitions(app):
-    with app.app_context():
-        db.session.execute(insert(JobDefinition.__table__), ROWS)
-        db.session.commit()
-        db.session.remove()
-    return ROWS
-
-
-def ids(response):
-    assert response.status_code == 200, response.get_json()
-    return [item["id"] for item in response.get_json()]
+    return insert_rows(app, JobDefinition.__table__, ROWS)
 
 
 def count(client, **params):
@@ -73,7 +63,7 @@ def test_ingestion_creates_definitions_that_are_listed(client, make_jobs):
 
 
 def test_default_order_is_by_id_and_the_list_is_complete(client, definitions):
-    assert ids(client.get(f"{BASE}/job-definition")) == ["jd-1", "jd-2", "jd-3", "jd-4"]
+    assert ids_of(client.get(f"{BASE}/job-definition")) == ["jd-1", "jd-2", "jd-3", "jd-4"]
     assert count(client) == 4
 
 
@@ -101,13 +91,13 @@ def test_default_order_is_by_id_and_the_list_is_complete(client, definitions):
     ({"unknownParameter": "x"}, ["jd-1", "jd-2", "jd-3", "jd-4"]),
 ])
 def test_filters(client, definitions, params, expected):
-    assert ids(client.get(f"{BASE}/job-definition", query_string=params)) == expected
+    assert ids_of(client.get(f"{BASE}/job-definition", query_string=params)) == expected
     assert count(client, **params) == len(expected)
 
 
 def test_repeated_list_parameters(client, definitions):
     response = client.get(f"{BASE}/job-definition?jobDefinitionIds=jd-4&jobDefinitionIds=jd-2")
-    assert ids(response) == ["jd-2", "jd-4"]
+    assert ids_of(response) == ["jd-2", "jd-4"]
 
 
 @pytest.mark.parametrize("sort_by, asc", [
@@ -120,8 +110,8 @@ def test_repeated_list_parameters(client, definitions):
     ("tenantId", ["jd-1", "jd-4", "jd-2", "jd-3"]),
 ])
 def test_sorting(client, definitions, sort_by, asc):
-    assert ids(client.get(f"{BASE}/job-definition", query_string={"sortBy": sort_by, "sortOrder": "asc"})) == asc
-    desc = ids(client.get(f"{BASE}/job-definition", query_string={"sortBy": sort_by, "sortOrder": "desc"}))
+    assert ids_of(client.get(f"{BASE}/job-definition", query_string={"sortBy": sort_by, "sortOrder": "asc"})) == asc
+    desc = ids_of(client.get(f"{BASE}/job-definition", query_string={"sortBy": sort_by, "sortOrder": "desc"}))
     # ties keep id order in both directions; the tie-free keys reverse exactly
     values = {row["id"]: row for row in ROWS}
     column = {"jobDefinitionId": "id", "activityId": "activity_id", "processDefinitionId": "process_definition_id",
@@ -135,18 +125,18 @@ def test_sorting(client, definitions, sort_by, asc):
 
 def test_paging(client, definitions):
     page = client.get(f"{BASE}/job-definition", query_string={"firstResult": 1, "maxResults": 2})
-    assert ids(page) == ["jd-2", "jd-3"]
-    assert ids(client.get(f"{BASE}/job-definition", query_string={"firstResult": 3})) == ["jd-4"]
-    assert ids(client.get(f"{BASE}/job-definition", query_string={"maxResults": 0})) == []
+    assert ids_of(page) == ["jd-2", "jd-3"]
+    assert ids_of(client.get(f"{BASE}/job-definition", query_string={"firstResult": 3})) == ["jd-4"]
+    assert ids_of(client.get(f"{BASE}/job-definition", query_string={"maxResults": 0})) == []
 
 
 def test_post_query_with_sorting_array(client, definitions):
     response = client.post(f"{BASE}/job-definition", json={
         "processDefinitionKey": "order", "sorting": [{"sortBy": "activityId", "sortOrder": "desc"}]})
-    assert ids(response) == ["jd-4", "jd-3"]
+    assert ids_of(response) == ["jd-4", "jd-3"]
     counted = client.post(f"{BASE}/job-definition/count", json={"suspended": True})
     assert counted.get_json() == {"count": 1}
-    assert ids(client.post(f"{BASE}/job-definition", data="", content_type="application/json")) == [
+    assert ids_of(client.post(f"{BASE}/job-definition", data="", content_type="application/json")) == [
         "jd-1", "jd-2", "jd-3", "jd-4"]
 
 
@@ -156,7 +146,7 @@ def test_max_results_limit(client, definitions, app):
         response = client.get(f"{BASE}/job-definition")
         assert response.status_code == 400
         assert response.get_json()["message"] == "Max results limit of 3 exceeded!"
-        assert ids(client.get(f"{BASE}/job-definition", query_string={"maxResults": 3})) == ["jd-1", "jd-2", "jd-3"]
+        assert ids_of(client.get(f"{BASE}/job-definition", query_string={"maxResults": 3})) == ["jd-1", "jd-2", "jd-3"]
     finally:
         app.config["QUERY_MAX_RESULTS_LIMIT"] = None
 

@@ -13,6 +13,7 @@ from app.dates import utcnow
 from app.extensions import db
 from app.models import Incident, Job
 from app.services.executor import acquire_jobs, execute_job
+from tests.support import job_incidents as incident_rows, set_job_columns as set_columns
 
 BASE = "/engine-rest"
 job_table = Job.__table__
@@ -26,21 +27,6 @@ def job_row(app, job_id):
         row = db.session.execute(select(job_table).where(job_table.c.id == job_id)).mappings().first()
         db.session.remove()
         return dict(row) if row else None
-
-
-def incident_rows(app, job_id):
-    with app.app_context():
-        rows = db.session.execute(
-            select(incident_table).where(incident_table.c.configuration == job_id)).mappings().all()
-        db.session.remove()
-        return [dict(row) for row in rows]
-
-
-def set_columns(app, job_id, **values):
-    with app.app_context():
-        db.session.execute(update(job_table).where(job_table.c.id == job_id).values(**values))
-        db.session.commit()
-        db.session.remove()
 
 
 def acquirable_ids(app):

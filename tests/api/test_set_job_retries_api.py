@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.dates import parse_date
 from app.extensions import db
 from app.models import Batch, BatchElement, HistoricBatch, Job, JobDefinition
+from tests.support import assert_400
 
 TARGET = "test.batch-target"  # no handler: target jobs are never run
 BATCH_DTO_KEYS = [
@@ -50,11 +51,6 @@ def post(client, body=None, raw=None, base="/engine-rest"):
     if raw is not None:
         return client.post(f"{base}/job/retries", data=raw, content_type="application/json")
     return client.post(f"{base}/job/retries", json=body)
-
-
-def assert_400(response, message):
-    assert response.status_code == 400, response.get_json()
-    assert response.get_json() == {"type": "InvalidRequestException", "message": message, "code": None}
 
 
 # --- the 400s of B.3.2, in order ------------------------------------------------------------

@@ -2,12 +2,13 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.dates import utcnow
 from app.extensions import db
 from app.models import Incident, Job, JobStacktrace
 from app.services.retries import UNSET, set_job_retries
+from tests.support import job_incidents as incidents, set_job_columns as set_columns
 
 job_table = Job.__table__
 incident_table = Incident.__table__
@@ -28,21 +29,6 @@ def job_row(app, job_id):
             select(JobStacktrace.stacktrace).where(JobStacktrace.job_id == job_id)).scalar()
         db.session.remove()
         return {**row, "exception_stacktrace": trace} if row else None
-
-
-def incidents(app, job_id):
-    with app.app_context():
-        rows = db.session.execute(
-            select(incident_table).where(incident_table.c.configuration == job_id)).mappings().all()
-        db.session.remove()
-        return [dict(row) for row in rows]
-
-
-def set_columns(app, job_id, **values):
-    with app.app_context():
-        db.session.execute(update(job_table).where(job_table.c.id == job_id).values(**values))
-        db.session.commit()
-        db.session.remove()
 
 
 def test_zero_to_n_resolves_the_incident_and_wakes_the_executor(app, make_jobs, dispatched):
