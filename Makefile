@@ -60,8 +60,10 @@ demo: migrate ## Add demo jobs (COUNT=500)
 test: $(TEST_STAMP) ## Run the test suite (TEST_DATABASE_URL / TEST_REDIS_URL pick PostgreSQL and Redis)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(TEST_STAMP) ## flake8, configured in setup.cfg
+lint: $(TEST_STAMP) ## flake8 (setup.cfg), ruff's import rules (ruff.toml), import-linter's layers (setup.cfg)
 	$(BIN)/flake8
+	$(BIN)/ruff check app schemas workers config tests benchmarks
+	$(BIN)/lint-imports
 
 bench: $(STAMP) ## Run the benchmarks
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)

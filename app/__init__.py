@@ -5,6 +5,8 @@ Celery entry point (``workers.celery_app``), by ``flask --app app`` and by the t
 """
 
 import logging
+import sqlite3
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
@@ -52,8 +54,6 @@ def _engine_options(config):
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """WAL lets readers and one writer work at once in the embedded SQLite file."""
-    import sqlite3
-
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -63,12 +63,16 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.close()
 
 
+# The factory imports the rest of the package inside its functions: the modules below import
+# ``app`` themselves, and importing them when ``app`` is first imported would be circular.
 def _init_extensions(app):
     from app import models  # noqa: F401  (register the tables with the metadata)
-    from app.dispatch import celery_init_app
+    from app.celery_setup import celery_init_app
     from app.errors import register_error_handlers
     from app.extensions import db, migrate
-    from app.services.handlers import init_handlers
+    from app.services import demo  # noqa: F401  (registers the demo handlers)
+    from app.services.batches import handlers as batch_handlers  # noqa: F401  (registers them)
+    from app.services.executor.handlers import init_handlers
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
@@ -78,8 +82,6 @@ def _init_extensions(app):
 
 
 def _migrations_dir():
-    from pathlib import Path
-
     return Path(__file__).resolve().parent.parent / "migrations"
 
 

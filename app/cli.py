@@ -5,9 +5,17 @@ import sys
 import time
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
-from app.services.demo_data import create_demo_jobs
+from app.core.errors import ApiError
+from app.extensions import db
+from app.services.batches.engine import create_set_job_retries_batch
+from app.services.batches.query import get_batch_statistics, get_historic_batch, list_batch_statistics
+from app.services.demo import create_demo_jobs
+from schemas.batch import batch_dto, batch_statistics_dto, historic_batch_dto
+from schemas.batch_query import BatchQuery
+from schemas.job_retries import load_set_job_retries
 
 
 @click.group("jobs")
@@ -27,6 +35,10 @@ def demo(count, seed):
 
 
 # --- batches ------------------------------------------------------------------------------
+
+def _output_zone():
+    return current_app.config["OUTPUT_TIMEZONE"]
+
 
 def _wait(seconds):
     time.sleep(seconds)
@@ -61,14 +73,9 @@ def _progress_line(stats, width=30):
 
 def watch_batch(batch_id, interval=0.5, out=None):
     """Render the batch's progress until it leaves the runtime table; returns its historic row."""
-    from app.api.common import output_zone
-    from app.extensions import db
-    from app.services.batch_query import get_batch_statistics, get_historic_batch
-    from schemas.batch import batch_statistics_dto
-
     out = out or sys.stdout
     live = out.isatty()
-    zone = output_zone()
+    zone = _output_zone()
     last = None
     while True:
         row = get_batch_statistics(batch_id)
@@ -114,12 +121,6 @@ def set_retries(retries, ids, query, due_date, clear_due_date, watch, interval):
 
     Prints the batch; with --watch, its progress and then the historic batch.
     """
-    from app.api.common import output_zone
-    from app.errors import ApiError
-    from app.services.batches import create_set_job_retries_batch
-    from schemas.batch import batch_dto, historic_batch_dto
-    from schemas.job_retries import load_set_job_retries
-
     if due_date is not None and clear_due_date:
         raise click.UsageError("use --due-date or --clear-due-date, not both")
     body = {"retries": retries}
@@ -138,7 +139,7 @@ def set_retries(retries, ids, query, due_date, clear_due_date, watch, interval):
                                              due_date_set=dto.due_date_set, due_date=dto.due_date)
     except ApiError as error:
         raise click.ClickException(error.message) from None
-    zone = output_zone()
+    zone = _output_zone()
     click.echo(json.dumps(batch_dto(batch, zone), indent=2))
     if not watch:
         return
@@ -157,12 +158,7 @@ def set_retries(retries, ids, query, due_date, clear_due_date, watch, interval):
 @with_appcontext
 def list_batches(as_json):
     """List the runtime batches with their statistics (as GET /batch/statistics)."""
-    from app.api.common import output_zone
-    from app.services.batch_query import list_batch_statistics
-    from schemas.batch import batch_statistics_dto
-    from schemas.batch_query import BatchQuery
-
-    zone = output_zone()
+    zone = _output_zone()
     batches = [batch_statistics_dto(row, zone) for row in list_batch_statistics(BatchQuery())]
     if as_json:
         click.echo(json.dumps(batches, indent=2))

@@ -51,7 +51,7 @@ def prepare_database(flask_app):
 
     from app.extensions import db
     from app.models import Job
-    from app.services.demo_data import create_demo_jobs
+    from app.services.demo import create_demo_jobs
 
     with flask_app.app_context():
         first_start = not inspect(db.engine).has_table("alembic_version")

@@ -15,55 +15,9 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from app.core.errors import ApiError, validation_message
+
 log = logging.getLogger(__name__)
-
-
-class ApiError(Exception):
-    """An error with the HTTP status and Camunda ``type`` it is reported with."""
-
-    status = 400
-    type = "InvalidRequestException"
-    code = None
-
-    def __init__(self, message, status=None, type=None, code=None):
-        super().__init__(message)
-        self.message = message
-        if status is not None:
-            self.status = status
-        if type is not None:
-            self.type = type
-        if code is not None:
-            self.code = code
-
-    def to_dict(self):
-        return {"type": self.type, "message": self.message, "code": self.code}
-
-
-class InvalidRequest(ApiError):
-    """Camunda's ``InvalidRequestException``: 400 unless another status is given."""
-
-
-class NotFound(InvalidRequest):
-    """Camunda reports unknown ids as ``InvalidRequestException`` with status 404."""
-
-    status = 404
-
-
-class RestException(ApiError):
-    type = "RestException"
-
-
-class ProcessEngineError(ApiError):
-    """An engine-level failure; Camunda gives these ``code`` 0."""
-
-    status = 500
-    type = "ProcessEngineException"
-    code = 0
-
-
-class BadUserRequest(ApiError):
-    type = "BadUserRequestException"
-    code = 0
 
 
 # Werkzeug error -> (type Camunda's JAX-RS container reports, message)
@@ -80,27 +34,6 @@ def _error_response(status, type_, message, code=None):
     response = jsonify({"type": type_, "message": message, "code": code})
     response.status_code = status
     return response
-
-
-def validation_message(messages, prefix=""):
-    """Flatten marshmallow's nested error dict into one sentence a person can act on."""
-    parts = []
-
-    def walk(node, path):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                walk(value, path + [str(key)])
-        elif isinstance(node, list) and node and all(isinstance(item, str) for item in node):
-            where = ".".join(path) if path else "body"
-            parts.append(f"{where}: {' '.join(node)}")
-        elif isinstance(node, list):
-            for index, value in enumerate(node):
-                walk(value, path + [str(index)])
-        else:
-            parts.append(f"{'.'.join(path) or 'body'}: {node}")
-
-    walk(messages, [])
-    return prefix + "; ".join(parts)
 
 
 def register_error_handlers(app):

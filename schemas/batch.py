@@ -4,7 +4,7 @@
 no longer existed when their slice ran, and the size of the selection.
 """
 
-from app.dates import format_date
+from app.core.dates import format_date
 
 
 def batch_dto(row, zone="UTC"):

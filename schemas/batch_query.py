@@ -9,6 +9,7 @@ given ``tenantIdIn`` overrides it (the opposite of the job query); ``suspended=f
 Parameters a resource does not know are ignored (A6), e.g. ``createdBy`` on ``GET /batch``.
 """
 
+from app.core.text import is_storable
 from schemas.common import ResourceQuery, check_sort_pair, check_sort_values, convert_args
 
 # sortBy value -> column, per resource
@@ -50,12 +51,6 @@ STATISTICS_PARAMS = {
 HISTORIC_PARAMS = {**_COMMON_PARAMS, "completed": "bool"}
 
 
-def _storable(value):
-    """PostgreSQL text cannot hold NUL: a value containing one matches no row (and must not
-    reach the driver, which refuses it)."""
-    return "\x00" not in value
-
-
 def _build(args, spec, sort_keys):
     converted = convert_args(args, spec)
     sort_by, sort_order = converted.get("sortBy"), converted.get("sortOrder")
@@ -65,10 +60,10 @@ def _build(args, spec, sort_keys):
                       ("startedBefore", "started_before"), ("startedAfter", "started_after")):
         if name in converted:
             filters[key] = converted[name]
-            if isinstance(filters[key], str) and not _storable(filters[key]):
+            if isinstance(filters[key], str) and not is_storable(filters[key]):
                 filters["match_nothing"] = True
     if converted.get("tenantIdIn"):
-        tenants = sorted({tenant for tenant in converted["tenantIdIn"] if _storable(tenant)})
+        tenants = sorted({tenant for tenant in converted["tenantIdIn"] if is_storable(tenant)})
         filters["tenant_id_in"] = tenants
         if not tenants:
             filters["match_nothing"] = True

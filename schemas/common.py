@@ -8,13 +8,13 @@ through the same marshmallow schema, so GET and POST can never disagree.
 
 import json
 import re
-
 from dataclasses import dataclass, field
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
 
-from app.dates import DateParseError, parse_date
-from app.errors import InvalidRequest
+from app.core.dates import DateParseError, parse_date
+from app.core.errors import InvalidRequest, validation_message
+from app.core.text import is_storable
 
 LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 INT_MAX = 2**31 - 1
@@ -81,15 +81,11 @@ class StringList(fields.List):
 
 
 def storable_text(value):
-    """Strings the databases can store: no NUL (PostgreSQL text refuses it) and no lone
-    surrogate such as JSON's "\\ud800" (not encodable as UTF-8 on either database)."""
-    if isinstance(value, str):
+    """Strings the databases can store (app.core.text.is_storable), as a marshmallow validator."""
+    if isinstance(value, str) and not is_storable(value):
         if "\x00" in value:
             raise ValidationError("Must not contain NUL characters.")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValidationError("Must be valid Unicode text (no lone surrogates).") from None
+        raise ValidationError("Must be valid Unicode text (no lone surrogates).")
 
 
 MAX_JSON_DEPTH = 100
@@ -136,8 +132,6 @@ class BaseSchema(Schema):
 
 def load_or_400(schema, data, prefix=""):
     """Load ``data`` with ``schema``; a ValidationError becomes one readable 400 message."""
-    from app.errors import validation_message
-
     try:
         return schema.load(data)
     except ValidationError as error:
@@ -263,7 +257,9 @@ def resolve_ordering(sort_by, sort_order, sorting, valid_sort_by):
 
     The top-level pair comes first, then the ``sorting`` array in order. An entry whose
     ``sortBy`` is unknown is skipped, yet its ``sortOrder`` still applies to whatever ordering
-    came before, which gives Camunda's NotValidException messages. Returns ``[(key, "asc"|"desc")]``.
+    came before, which gives Camunda's NotValidException messages. ``valid_sort_by`` maps each
+    ``sortBy`` value to its column; returns ``[(column, "asc"|"desc")]``, so the services never
+    see Camunda's sort vocabulary.
     """
     ordering = []  # [key, direction or None]
 
@@ -298,7 +294,7 @@ def resolve_ordering(sort_by, sort_order, sorting, valid_sort_by):
             raise InvalidRequest(
                 "Invalid query: call asc() or desc() after using orderByXX(): direction is null",
                 type="NotValidException")
-    return [(key, value) for key, value in ordering]
+    return [(valid_sort_by[key], value) for key, value in ordering]
 
 
 class SortingEntrySchema(Schema):

@@ -6,7 +6,7 @@ and ``rootCauseIncidentId`` are the incident's own id, and ``annotation`` is alw
 
 from marshmallow import fields
 
-from app.dates import format_date
+from app.core.dates import format_date
 from schemas.common import (
     BaseSchema,
     ResourceQuery,
@@ -34,12 +34,6 @@ SORT_KEYS = {
     "configuration": "configuration",
     "tenantId": "tenant_id",
 }
-
-COLUMNS = (
-    "id", "process_definition_id", "process_instance_id", "execution_id", "incident_timestamp",
-    "incident_type", "activity_id", "failed_activity_id", "configuration", "tenant_id",
-    "incident_message", "job_definition_id",
-)
 
 
 def incident_dto(row, zone="UTC"):

@@ -6,8 +6,8 @@ to a million rows, where a marshmallow dump per row would cost more than the que
 
 from marshmallow import fields, validate
 
-from app.dates import format_date
-from app.models.job import JOB_TYPES
+from app.core.dates import format_date
+from app.core.names import JOB_TYPES
 from schemas.common import BaseSchema, Int32, Long, StrictBoolean, WireDate
 
 

@@ -26,11 +26,6 @@ SORT_KEYS = {
     "tenantId": "tenant_id",
 }
 
-COLUMNS = (
-    "id", "process_definition_id", "process_definition_key", "activity_id", "job_type",
-    "job_configuration", "overriding_priority", "suspended", "tenant_id", "deployment_id",
-)
-
 
 def job_definition_dto(row):
     """The 10-key JobDefinitionDto, nulls present."""

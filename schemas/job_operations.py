@@ -7,8 +7,9 @@ a schema would blur. Every wrong JSON type is a 400 that names the field (spec A
 
 from dataclasses import dataclass
 
-from app.dates import DateParseError, parse_date
-from app.errors import InvalidRequest, RestException
+from app.core.dates import DateParseError, parse_date
+from app.core.errors import InvalidRequest, RestException
+from app.core.text import is_storable
 from schemas.common import INT_MAX, LONG_MAX, LONG_MIN
 
 _NOT_OBJECT = "The request body must be a JSON object, e.g. {example}"
@@ -47,19 +48,6 @@ def boolean(name, value):
     if not isinstance(value, bool):
         raise InvalidRequest(f"{name} must be true or false, got {value!r}")
     return value
-
-
-def is_storable(text):
-    """Whether the databases can hold ``text`` at all: PostgreSQL refuses NUL, and a lone
-    surrogate (JSON's "\\ud800") is not encodable as UTF-8. No stored id can contain either,
-    so such an id in a path simply matches nothing (instead of a database error, a 500)."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def optional_string(name, value):

@@ -6,10 +6,11 @@ sortBy/sortOrder pair, then the ordering state machine. The messages are Camunda
 """
 
 import json
+
 from marshmallow import fields
 
-from app.dates import DateParseError, parse_date
-from app.errors import InvalidRequest
+from app.core.dates import DateParseError, parse_date
+from app.core.errors import InvalidRequest
 from schemas.common import (
     BaseSchema,
     Long,

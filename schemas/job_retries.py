@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 
-from app.dates import DateParseError, parse_date
-from app.errors import InvalidRequest
+from app.core.dates import DateParseError, parse_date
+from app.core.errors import InvalidRequest
+from app.core.text import is_storable
 from schemas.job_query import job_query_from_json
 
 
@@ -36,14 +37,6 @@ def _retries(value):
     return value
 
 
-def _encodable(text):
-    try:
-        text.encode("utf-8")
-        return True
-    except UnicodeEncodeError:  # a lone surrogate such as JSON's "\ud800"
-        return False
-
-
 def load_set_job_retries(body):
     if body is None:
         raise InvalidRequest("setJobRetriesDto is null")
@@ -57,7 +50,7 @@ def load_set_job_retries(body):
         raise InvalidRequest("jobIds must be an array of job id strings")
     for index, job_id in enumerate(job_ids or ()):
         # An id no job can have (and the database cannot store) is a 400, not a 500 (A2).
-        if len(job_id) > 64 or "\x00" in job_id or not _encodable(job_id):
+        if len(job_id) > 64 or not is_storable(job_id):
             raise InvalidRequest(f"jobIds[{index}] is not a possible job id: at most 64 characters "
                                  "of valid Unicode text without NUL")
     due_date_set = "dueDate" in body

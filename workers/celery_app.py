@@ -1,7 +1,7 @@
 """The only Celery entry point: ``celery -A workers.celery_app worker``.
 
 The Flask app is built once per worker process here (never per task); each task call gets an
-app context from the task class set up in ``app.dispatch.celery_init_app``.
+app context from the task class set up in ``app.celery_setup.celery_init_app``.
 """
 
 import logging
@@ -10,6 +10,7 @@ import threading
 from celery import signals
 
 from app import create_app
+from app.core.names import TASK_ACQUIRE
 from app.extensions import db
 
 flask_app = create_app()
@@ -44,7 +45,7 @@ def _start_sweep(sender=None, **kwargs):
         while not stop.wait(interval):
             try:
                 with flask_app.app_context():
-                    flask_app.extensions["dispatcher"].send("executor.acquire", expires=interval * 2)
+                    flask_app.extensions["dispatcher"].send(TASK_ACQUIRE, expires=interval * 2)
             except Exception as exc:  # noqa: BLE001 - the broker may be restarting
                 log.warning("sweep could not reach the broker: %s", exc)
 
@@ -53,6 +54,6 @@ def _start_sweep(sender=None, **kwargs):
     # Start right away as well: work may have been waiting while no worker ran.
     with flask_app.app_context():
         try:
-            flask_app.extensions["dispatcher"].send("executor.acquire", expires=interval * 2)
+            flask_app.extensions["dispatcher"].send(TASK_ACQUIRE, expires=interval * 2)
         except Exception as exc:  # noqa: BLE001
             log.warning("initial sweep could not reach the broker: %s", exc)

@@ -6,9 +6,10 @@ Our extensions (``/api/...``) live outside that namespace.
 """
 
 
-def register_blueprints(app):
-    from app.api import batches, historic_batches, incidents, ingest, job_definitions, jobs
+from app.api import batches, historic_batches, incidents, ingest, job_definitions, jobs
 
+
+def register_blueprints(app):
     base = app.config["REST_BASE_PATH"]
     for blueprint in (jobs.bp, job_definitions.bp, incidents.bp, batches.bp, historic_batches.bp):
         app.register_blueprint(blueprint, url_prefix=base)

@@ -3,9 +3,10 @@
 from flask import Blueprint, current_app, request
 
 from app.api.common import count_response, json_body, json_response, no_content, output_zone
-from app.errors import BadUserRequest, InvalidRequest, NotFound
-from app.services import batch_query as service
-from app.services import batches as engine
+from app.core.errors import BadUserRequest, InvalidRequest, NotFound
+from app.core.text import is_storable
+from app.services.batches import engine
+from app.services.batches import query as service
 from schemas.batch import batch_dto, batch_statistics_dto
 from schemas.batch_query import batch_query_from_args, batch_statistics_query_from_args
 from schemas.common import convert_bool_param, parse_pagination
@@ -79,7 +80,7 @@ def _suspended_flag(body):
 @bp.put("/batch/<batch_id>/suspended")
 def update_batch_suspension_state(batch_id):
     suspended = _suspended_flag(json_body())
-    if not service.storable_id(batch_id) or not engine.set_batch_suspended(batch_id, suspended):
+    if not is_storable(batch_id) or not engine.set_batch_suspended(batch_id, suspended):
         verb = "suspend" if suspended else "activate"
         # Camunda wraps the engine's BadUserRequestException, whose code (0) the body carries.
         raise InvalidRequest(f"Unable to {verb} batch with id '{batch_id}'", code=0)
@@ -90,6 +91,6 @@ def update_batch_suspension_state(batch_id):
 def delete_batch(batch_id):
     raw = request.args.get("cascade")
     cascade = convert_bool_param("cascade", raw) if raw not in (None, "") else False
-    if not service.storable_id(batch_id) or not engine.delete_batch(batch_id, cascade):
+    if not is_storable(batch_id) or not engine.delete_batch(batch_id, cascade):
         raise InvalidRequest(f"Unable to delete batch with id '{batch_id}'", code=0)
     return no_content()

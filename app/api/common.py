@@ -4,7 +4,7 @@ import json
 
 from flask import Response, current_app, request, stream_with_context
 
-from app.errors import InvalidRequest
+from app.core.errors import InvalidRequest
 
 
 def json_body(empty_means=None):

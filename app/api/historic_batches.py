@@ -4,9 +4,10 @@ from flask import Blueprint, request
 
 from app.api.batches import paged_rows
 from app.api.common import count_response, json_response, no_content, output_zone
-from app.errors import InvalidRequest, NotFound
-from app.services import batch_query as service
-from app.services.batches import delete_historic_batch
+from app.core.errors import InvalidRequest, NotFound
+from app.core.text import is_storable
+from app.services.batches import query as service
+from app.services.batches.engine import delete_historic_batch
 from schemas.batch import historic_batch_dto
 from schemas.batch_query import historic_batch_query_from_args
 
@@ -35,7 +36,7 @@ def get_historic_batch(batch_id):
 
 @bp.delete("/history/batch/<batch_id>")
 def delete_historic_batch_endpoint(batch_id):
-    if not service.storable_id(batch_id) or not delete_historic_batch(batch_id):
+    if not is_storable(batch_id) or not delete_historic_batch(batch_id):
         # 400, not the 404 the OpenAPI claims; code 0 from the wrapped BadUserRequestException.
         raise InvalidRequest(f"Unable to delete historic batch with id '{batch_id}'", code=0)
     return no_content()

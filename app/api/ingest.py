@@ -4,8 +4,8 @@ from flask import Blueprint, current_app
 from marshmallow import ValidationError
 
 from app.api.common import json_body, json_response, output_zone
-from app.errors import InvalidRequest
-from app.services.jobs import create_jobs
+from app.core.errors import InvalidRequest
+from app.services.jobs.ingest import create_jobs
 from schemas.job import NewJobSchema, job_dto
 
 bp = Blueprint("ingest", __name__)

@@ -5,7 +5,7 @@ from flask import Blueprint, request
 from app.api.common import count_response, json_body, no_content
 from app.api.paging import list_response
 from app.services import job_definitions as service
-from app.services.job_operations import set_job_definition_retries
+from app.services.jobs.commands import set_job_definition_retries
 from schemas.job_definition import (
     job_definition_dto,
     job_definition_query_from_args,

@@ -1,23 +1,44 @@
 """The job resource: Camunda's job query (spec B.1) and single-job operations (B.6.2)."""
 
 from flask import Blueprint, current_app, request
-from marshmallow import ValidationError
 
 from app.api.common import count_response, json_body, json_response, no_content, output_zone
 from app.api.paging import list_response
-from app.errors import InvalidRequest, NotFound
-from app.services import job_pages
-from app.services import job_query as job_query_service
-from app.services.jobs import get_job_row
-from schemas.common import storable_text
+from app.core.errors import InvalidRequest, NotFound
+from app.core.text import is_storable
+from app.services.batches.engine import create_set_job_retries_batch
+from app.services.jobs import pages as job_pages
+from app.services.jobs import query as job_query_service
+from app.services.jobs.commands import (
+    delete_job as delete_job_by_id,
+)
+from app.services.jobs.commands import (
+    execute_now,
+    get_stacktrace,
+    set_due_date,
+    set_priority,
+    set_retries,
+    set_suspended,
+    set_suspended_by,
+)
+from app.services.jobs.ingest import get_job_row
+from schemas.batch import batch_dto
 from schemas.job import job_dto
+from schemas.job_operations import (
+    load_duedate,
+    load_priority,
+    load_retries,
+    load_suspended,
+    load_suspension_by_selector,
+)
 from schemas.job_query import job_query_from_args, job_query_from_json
+from schemas.job_retries import load_set_job_retries
 
 bp = Blueprint("jobs", __name__)
 
 
 def _job_list_response(query):
-    """Camunda's list rules (app.api.paging) plus our keyset paging (app.services.job_pages)."""
+    """Camunda's list rules (app.api.paging) plus our keyset paging (app.services.jobs.pages)."""
     zone = output_zone()
     after = None
     token = request.args.get("pageToken")
@@ -57,26 +78,14 @@ def query_jobs_count():
 
 @bp.get("/job/<job_id>")
 def get_job(job_id):
-    if not _storable(job_id):  # no stored id has a NUL or a lone surrogate (PostgreSQL refuses them)
+    if not is_storable(job_id):
         raise NotFound(f"Job with id {job_id} does not exist")
     return json_response(job_dto(get_job_row(job_id), output_zone()))
-
-
-def _storable(text):
-    try:
-        storable_text(text)
-    except ValidationError:
-        return False
-    return True
 
 
 @bp.post("/job/retries")
 def set_job_retries_async():
     """Set Job Retries Async (spec B.3): creates a batch and returns it at once."""
-    from app.services.batches import create_set_job_retries_batch
-    from schemas.batch import batch_dto
-    from schemas.job_retries import load_set_job_retries
-
     dto = load_set_job_retries(json_body())
     batch = create_set_job_retries_batch(dto.retries, job_ids=dto.job_ids, job_query=dto.job_query,
                                          due_date_set=dto.due_date_set, due_date=dto.due_date)
@@ -87,9 +96,6 @@ def set_job_retries_async():
 
 @bp.put("/job/<job_id>/retries")
 def set_job_retries_sync(job_id):
-    from app.services.job_operations import set_retries
-    from schemas.job_operations import load_retries
-
     dto = load_retries(json_body())
     set_retries(job_id, dto.retries, dto.due_date_set, dto.due_date)
     return no_content()
@@ -97,9 +103,6 @@ def set_job_retries_sync(job_id):
 
 @bp.put("/job/<job_id>/duedate")
 def set_job_duedate(job_id):
-    from app.services.job_operations import set_due_date
-    from schemas.job_operations import load_duedate
-
     dto = load_duedate(json_body())
     set_due_date(job_id, dto.due_date, dto.cascade)
     return no_content()
@@ -107,49 +110,34 @@ def set_job_duedate(job_id):
 
 @bp.put("/job/<job_id>/priority")
 def set_job_priority(job_id):
-    from app.services.job_operations import set_priority
-    from schemas.job_operations import load_priority
-
     set_priority(job_id, load_priority(json_body(), job_id))
     return no_content()
 
 
 @bp.put("/job/suspended")
 def set_jobs_suspended():
-    from app.services.job_operations import set_suspended_by
-    from schemas.job_operations import load_suspension_by_selector
-
     set_suspended_by(load_suspension_by_selector(json_body()))
     return no_content()
 
 
 @bp.put("/job/<job_id>/suspended")
 def set_job_suspended(job_id):
-    from app.services.job_operations import set_suspended
-    from schemas.job_operations import load_suspended
-
     set_suspended(job_id, load_suspended(json_body()))
     return no_content()
 
 
 @bp.post("/job/<job_id>/execute")
 def execute_job_now(job_id):
-    from app.services.job_operations import execute_now
-
     execute_now(job_id)
     return no_content()
 
 
 @bp.get("/job/<job_id>/stacktrace")
 def get_job_stacktrace(job_id):
-    from app.services.job_operations import get_stacktrace
-
     return current_app.response_class(get_stacktrace(job_id), status=200, mimetype="text/plain")
 
 
 @bp.delete("/job/<job_id>")
 def delete_job(job_id):
-    from app.services.job_operations import delete_job as delete
-
-    delete(job_id)
+    delete_job_by_id(job_id)
     return no_content()

@@ -7,7 +7,7 @@ the whole result, streamed, or refused above ``QUERY_MAX_RESULTS_LIMIT`` with Ca
 from flask import current_app, request
 
 from app.api.common import json_response, streamed_json_array
-from app.errors import BadUserRequest
+from app.core.errors import BadUserRequest
 from schemas.common import parse_pagination
 
 

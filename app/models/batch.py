@@ -9,10 +9,6 @@ an execution job reads its slice by ``(batch_id, slice)``. Nothing is ever re-se
 from app.extensions import db
 from app.models.job import new_id
 
-BATCH_TYPE_SET_JOB_RETRIES = "set-job-retries"
-HANDLER_BATCH_SEED = "batch-seed-job"
-HANDLER_BATCH_MONITOR = "batch-monitor-job"
-
 
 class Batch(db.Model):
     __tablename__ = "batch"

@@ -3,8 +3,6 @@
 from app.extensions import db
 from app.models.job import new_id
 
-INCIDENT_TYPE_FAILED_JOB = "failedJob"
-
 
 class Incident(db.Model):
     __tablename__ = "incident"

@@ -1,6 +1,6 @@
 """Jobs and job definitions (Camunda's ACT_RU_JOB and ACT_RU_JOBDEF).
 
-Dates are naive UTC with millisecond precision (see app.dates). Which columns are indexed is
+Dates are naive UTC with millisecond precision (see app.core.dates). Which columns are indexed is
 decided in the migrations, where each index says why it exists: a column that a bulk
 set-retries writes (``retries``, ``due_date``, the lock columns, ``revision``) is deliberately
 left out of every index so that those updates stay HOT on PostgreSQL.
@@ -8,11 +8,8 @@ left out of every index so that those updates stay HOT on PostgreSQL.
 
 import uuid
 
+from app.core.names import JOB_TYPE_MESSAGE
 from app.extensions import db
-
-JOB_TYPE_MESSAGE = "message"
-JOB_TYPE_TIMER = "timer"
-JOB_TYPES = (JOB_TYPE_MESSAGE, JOB_TYPE_TIMER)
 
 
 def new_id():

@@ -1,13 +1,69 @@
-"""Incident query -> SQL. Every filter is ANDed (spec A3); paging happens in the database."""
+"""Incidents: their lifecycle for failed jobs, and the incident query.
 
-from sqlalchemy import func, select
+Lifecycle: a job has a ``failedJob`` incident exactly while it has 0 retries. It is created
+when a job runs out of retries (or arrives with none), and deleted when retries are set above 0,
+when the job succeeds and when the job is deleted. Every function takes a list of job ids and
+writes with one statement.
 
+Query: every filter is ANDed (spec A3); paging happens in the database.
+"""
+
+from flask import current_app
+from sqlalchemy import delete, exists, func, insert, not_, select
+
+from app.core.dates import utcnow
+from app.core.names import INCIDENT_TYPE_FAILED_JOB
 from app.extensions import db
-from app.services.sql import fetch_mappings, order_by_columns, paged, stream_mappings
-from app.models import Incident
-from schemas.incident import COLUMNS, SORT_KEYS
+from app.models import new_id
+from app.models.tables import incident_table as table
+from app.models.tables import job_table
+from app.services.sql import fetch_mappings, in_ids, order_by_columns, paged, stream_mappings
 
-table = Incident.__table__
+# The IncidentDto columns, in IncidentDto order.
+COLUMNS = (
+    "id", "process_definition_id", "process_instance_id", "execution_id", "incident_timestamp",
+    "incident_type", "activity_id", "failed_activity_id", "configuration", "tenant_id",
+    "incident_message", "job_definition_id",
+)
+
+
+def create_failed_job_incidents(job_ids, message, now=None):
+    """One ``failedJob`` incident per job that has none yet, in one statement."""
+    if not current_app.config["CREATE_INCIDENT_ON_FAILED_JOB"] or not job_ids:
+        return
+    now = now or utcnow()
+    c = job_table.c
+    rows = db.session.execute(
+        select(c.id, c.job_definition_id, c.process_instance_id, c.execution_id, c.process_definition_id,
+               c.activity_id, c.failed_activity_id, c.tenant_id, c.exception_message)
+        .where(in_ids(c.id, job_ids),
+               not_(exists().where(table.c.configuration == c.id,
+                                   table.c.incident_type == INCIDENT_TYPE_FAILED_JOB)))
+    ).mappings().all()
+    if not rows:
+        return
+    db.session.execute(insert(table), [
+        dict(id=new_id(), incident_type=INCIDENT_TYPE_FAILED_JOB,
+             incident_message=message if message is not None else row["exception_message"],
+             incident_timestamp=now, configuration=row["id"], job_definition_id=row["job_definition_id"],
+             process_instance_id=row["process_instance_id"], execution_id=row["execution_id"],
+             process_definition_id=row["process_definition_id"],
+             activity_id=row["activity_id"] or row["failed_activity_id"],
+             failed_activity_id=row["failed_activity_id"], tenant_id=row["tenant_id"])
+        for row in rows
+    ])
+
+
+def delete_failed_job_incidents(job_ids):
+    """Remove the ``failedJob`` incidents of these jobs: resolved (retries went from 0 to more),
+    or gone with their job (it succeeded or was deleted). Camunda deletes them in both cases."""
+    if job_ids:
+        db.session.execute(delete(table).where(
+            in_ids(table.c.configuration, job_ids),
+            table.c.incident_type == INCIDENT_TYPE_FAILED_JOB))
+
+
+# --- the incident query ---------------------------------------------------------------------
 
 _EQUALS = {
     "incident_id": "id",
@@ -43,8 +99,7 @@ def conditions(query):
 
 
 def order_by(ordering):
-    columns = [(SORT_KEYS[sort_by], direction) for sort_by, direction in ordering or [("incidentId", "asc")]]
-    return order_by_columns(table, columns, nullable=set(COLUMNS) - {"id"})
+    return order_by_columns(table, ordering or [("id", "asc")], nullable=set(COLUMNS) - {"id"})
 
 
 def select_incidents(query, first_result=None, max_results=None):

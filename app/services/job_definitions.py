@@ -3,11 +3,14 @@
 from sqlalchemy import func, or_, select
 
 from app.extensions import db
+from app.models.tables import job_definition_table as table
 from app.services.sql import fetch_mappings, order_by_columns, paged, stream_mappings
-from app.models import JobDefinition
-from schemas.job_definition import COLUMNS, SORT_KEYS
 
-table = JobDefinition.__table__
+# The JobDefinitionDto columns.
+COLUMNS = (
+    "id", "process_definition_id", "process_definition_key", "activity_id", "job_type",
+    "job_configuration", "overriding_priority", "suspended", "tenant_id", "deployment_id",
+)
 
 _EQUALS = {
     "job_definition_id": "id",
@@ -43,8 +46,7 @@ def conditions(query):
 
 
 def order_by(ordering):
-    columns = [(SORT_KEYS[sort_by], direction) for sort_by, direction in ordering or [("jobDefinitionId", "asc")]]
-    return order_by_columns(table, columns, nullable=set(COLUMNS) - {"id"})
+    return order_by_columns(table, ordering or [("id", "asc")], nullable=set(COLUMNS) - {"id"})
 
 
 def select_job_definitions(query, first_result=None, max_results=None):

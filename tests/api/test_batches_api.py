@@ -6,7 +6,7 @@ values the API cannot produce (tenants, creators, start times, progress)."""
 import pytest
 from sqlalchemy import func, select, update
 
-from app.dates import parse_date
+from app.core.dates import parse_date
 from app.extensions import db
 from app.models import Batch, BatchElement, HistoricBatch, Job, JobDefinition
 from tests.support import assert_400, count_of, get, ids_of

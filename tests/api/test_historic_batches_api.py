@@ -5,7 +5,7 @@ recorded) and ended by deleting the runtime batch or by writing ``end_time`` dir
 import pytest
 from sqlalchemy import update
 
-from app.dates import parse_date
+from app.core.dates import parse_date
 from app.extensions import db
 from app.models import Batch, HistoricBatch
 from tests.support import assert_400, count_of, get, ids_of

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.dates import format_date, parse_date, utcnow
+from app.core.dates import format_date, parse_date, utcnow
 from app.extensions import db
 from app.models import Job, JobDefinition, JobStacktrace
 from app.models.incident import Incident

@@ -9,11 +9,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from app.dates import utcnow
+from app.core.dates import utcnow
 from app.extensions import db
 from app.models import Incident, Job
-from app.services.executor import acquire_jobs, execute_job
-from tests.support import job_incidents as incident_rows, set_job_columns as set_columns
+from app.services.executor.acquire import acquire_jobs
+from app.services.executor.execute import execute_job
+from app.services.jobs import commands as operations
+from tests.support import job_incidents as incident_rows
+from tests.support import set_job_columns as set_columns
 
 BASE = "/engine-rest"
 job_table = Job.__table__
@@ -644,8 +647,6 @@ def test_job_definition_retries_wrong_type(client):
 def concurrent_writer(app, monkeypatch):
     """Bump a job's revision from another connection right after the service has read it,
     ``times`` times: what a worker or another request changing the job in between looks like."""
-    import app.services.job_operations as operations
-
     original = operations._is_locked
     state = {"left": 0, "job_id": None, "bumped": 0}
 

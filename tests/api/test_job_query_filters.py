@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from app.dates import format_date, utcnow
+from app.core.dates import format_date, utcnow
 from app.extensions import db
 from app.models import Job, JobDefinition
 from tests.api.job_query_support import BASES, LONG_MAX, LONG_MIN, query

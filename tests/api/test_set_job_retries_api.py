@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.dates import parse_date
+from app.core.dates import parse_date
 from app.extensions import db
 from app.models import Batch, BatchElement, HistoricBatch, Job, JobDefinition
 from tests.support import assert_400

@@ -8,7 +8,7 @@ import json
 import os
 import time
 
-from app.services.handlers import job_handler
+from app.services.executor.handlers import job_handler
 
 
 def _append(path, **entry):

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select, update
 
-from app.dates import format_date, utcnow
+from app.core.dates import format_date, utcnow
 from app.models import BatchElement, Incident, Job
 from tests.e2e.conftest import wait_for
 

@@ -6,7 +6,7 @@ from datetime import timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from app.dates import format_date, utcnow
+from app.core.dates import format_date, utcnow
 from app.models import Incident, Job
 from tests.conftest import is_postgres
 from tests.e2e.conftest import wait_for

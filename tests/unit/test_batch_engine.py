@@ -11,12 +11,13 @@ import math
 import pytest
 from sqlalchemy import func, select
 
+from app.core.names import BATCH_TYPE_SET_JOB_RETRIES, HANDLER_BATCH_MONITOR, HANDLER_BATCH_SEED
 from app.extensions import db
 from app.models import Batch, BatchElement, Incident, Job, JobDefinition
-from app.models.batch import BATCH_TYPE_SET_JOB_RETRIES, HANDLER_BATCH_MONITOR, HANDLER_BATCH_SEED
-from app.services import batches as engine
-from app.services import retries as retries_service
-from app.services.executor import acquire_jobs, execute_job
+from app.services.batches import engine
+from app.services.executor.acquire import acquire_jobs
+from app.services.executor.execute import execute_job
+from app.services.jobs import retries as retries_service
 
 TARGET = "test.batch-target"  # not registered: target jobs are never acquired
 CONFIG_KEYS = ("INVOCATIONS_PER_BATCH_JOB", "INVOCATIONS_PER_BATCH_JOB_BY_TYPE", "BATCH_JOBS_PER_SEED",
@@ -289,7 +290,7 @@ def test_failed_execution_job_keeps_the_batch_until_retried(
             raise RuntimeError("simulated database hiccup")
         return original(job_ids, retries, due_date)
 
-    monkeypatch.setattr(retries_service, "set_job_retries", failing)
+    monkeypatch.setattr(engine, "set_job_retries", failing)
     outcomes = drain_jobs()
     assert [outcome for _, outcome in outcomes].count("failed") == 3
     stats = statistics(client, batch["id"])
@@ -306,7 +307,7 @@ def test_failed_execution_job_keeps_the_batch_until_retried(
     assert drain_jobs() == []
 
     # Retrying the failed execution job lets the batch complete.
-    monkeypatch.setattr(retries_service, "set_job_retries", original)
+    monkeypatch.setattr(engine, "set_job_retries", original)
     original([failed_job["id"]], 1)
     db.session.commit()
     assert incidents_of(failed_job["id"]) == []
@@ -331,7 +332,7 @@ def test_execution_job_failing_once_is_retried(client, app_context, monkeypatch,
             raise RuntimeError("first call fails")
         return original(job_ids, retries, due_date)
 
-    monkeypatch.setattr(retries_service, "set_job_retries", flaky)
+    monkeypatch.setattr(engine, "set_job_retries", flaky)
     outcomes = [outcome for _, outcome in drain_jobs()]
     assert outcomes.count("failed") == 1
     assert len(calls) == 2
@@ -424,7 +425,7 @@ def test_delete_batch_with_failed_execution_job_removes_its_incident(
     def failing(*args, **kwargs):
         raise RuntimeError("nope")
 
-    monkeypatch.setattr(retries_service, "set_job_retries", failing)
+    monkeypatch.setattr(engine, "set_job_retries", failing)
     drain_jobs()
     execution = job_rows(batch["batchJobDefinitionId"])[0]
     assert len(incidents_of(execution["id"])) == 1
@@ -617,11 +618,11 @@ def test_failed_execution_job_retried_over_rest(client, app_context, monkeypatch
     def failing(*args, **kwargs):
         raise RuntimeError("down")
 
-    monkeypatch.setattr(retries_service, "set_job_retries", failing)
+    monkeypatch.setattr(engine, "set_job_retries", failing)
     drain_jobs()
     failed = job_rows(batch["batchJobDefinitionId"])[0]
     assert failed["retries"] == 0 and statistics(client, batch["id"])["failedJobs"] == 1
-    monkeypatch.setattr(retries_service, "set_job_retries", original)
+    monkeypatch.setattr(engine, "set_job_retries", original)
     url = (f"/engine-rest/job/{failed['id']}/retries" if how == "job"
            else f"/engine-rest/job-definition/{batch['batchJobDefinitionId']}/retries")
     response = client.put(url, json={"retries": 2})

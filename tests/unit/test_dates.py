@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from app.dates import DateParseError, format_date, parse_date, truncate_ms, utcnow
+from app.core.dates import DateParseError, format_date, parse_date, truncate_ms, utcnow
 
 CAMUNDA_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}$")
 

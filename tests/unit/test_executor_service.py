@@ -5,10 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from app.dates import utcnow
+from app.core.dates import utcnow
 from app.extensions import db
 from app.models import Incident, Job, JobDefinition, JobStacktrace
-from app.services.executor import acquire_jobs, acquire_and_dispatch, execute_job
+from app.services.executor.acquire import acquire_and_dispatch, acquire_jobs
+from app.services.executor.execute import execute_job
 
 
 def job_row(job_id):

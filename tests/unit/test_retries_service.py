@@ -4,11 +4,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from app.dates import utcnow
+from app.core.dates import utcnow
 from app.extensions import db
 from app.models import Incident, Job, JobStacktrace
-from app.services.retries import UNSET, set_job_retries
-from tests.support import job_incidents as incidents, set_job_columns as set_columns
+from app.services.jobs.retries import UNSET, set_job_retries
+from tests.support import job_incidents as incidents
+from tests.support import set_job_columns as set_columns
 
 job_table = Job.__table__
 incident_table = Incident.__table__

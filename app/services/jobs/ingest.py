@@ -3,15 +3,14 @@
 from flask import current_app
 from sqlalchemy import insert, select
 
-from app.dates import utcnow
-from app.dispatch import wake_executor_after_commit
-from app.errors import InvalidRequest, NotFound
+from app.core.dates import utcnow
+from app.core.errors import InvalidRequest, NotFound
 from app.extensions import db
-from app.models import Job, JobDefinition, JobStacktrace, new_id
-from app.services.job_query import JOB_DTO_COLUMNS
-
-job_table = Job.__table__
-job_definition_table = JobDefinition.__table__
+from app.models import new_id
+from app.models.tables import job_definition_table, job_table, stacktrace_table
+from app.services.dispatch import wake_executor_after_commit
+from app.services.incidents import create_failed_job_incidents
+from app.services.jobs.query import JOB_DTO_COLUMNS
 
 
 def get_job_row(job_id, columns=JOB_DTO_COLUMNS):
@@ -110,7 +109,7 @@ def create_jobs(items):
         traces = [{"job_id": item["id"], "stacktrace": item["exception_stacktrace"]}
                   for item in items if item["exception_stacktrace"] is not None]
         if traces:
-            db.session.execute(insert(JobStacktrace.__table__), traces)
+            db.session.execute(insert(stacktrace_table), traces)
         _create_incidents_for_failed(rows, now)
         created = list_jobs_by_ids([row["id"] for row in rows])
         wake_executor_after_commit(db.session)
@@ -123,8 +122,6 @@ def create_jobs(items):
 
 def _create_incidents_for_failed(rows, now):
     """A job that arrives with 0 retries gets its failedJob incident, as if it had failed here."""
-    from app.services.executor import create_failed_job_incidents
-
     failed = [row["id"] for row in rows if row["retries"] == 0]
     if failed:
         create_failed_job_incidents(failed, None, now)

@@ -1,25 +1,15 @@
-"""Sending work to the Celery workers from the web process and from tasks.
+"""The one Celery integration point: ``celery_init_app`` (Flask's documented pattern).
 
-Everything is sent by task name with ids and JSON primitives only, so the web process never
-imports task modules. Sending happens *after* the database commit that made the work visible
-(a worker must never look for a row the sender has not committed yet): services mark the
-session with :func:`wake_executor_after_commit` and the ``after_commit`` listener sends one
-hint per transaction. A hint that cannot be sent (broker down) is only logged: the workers'
-periodic sweep finds the work in the database anyway, which is where recovery lives.
+The web process, the CLI and the workers all build their Celery app here, from the Flask
+config. The web process never imports task modules: it sends tasks by name through the
+:class:`CeleryDispatcher` kept in ``app.extensions["dispatcher"]`` (tests replace it with a
+recorder that checks every argument is JSON).
 """
 
-import logging
+import os
 
 from celery import Celery, Task
 from flask import has_app_context
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
-log = logging.getLogger(__name__)
-
-TASK_ACQUIRE = "executor.acquire"
-TASK_EXECUTE = "executor.execute"
-_WAKE_FLAG = "jobservice.wake_executor"
 
 
 class CeleryDispatcher:
@@ -67,8 +57,6 @@ def celery_init_app(flask_app):
     )
     if config["BROKER_URL"].startswith("filesystem://"):
         # The embedded broker: messages are files, so no broker server is needed.
-        import os
-
         folder = config["BROKER_FOLDER"]
         os.makedirs(folder, exist_ok=True)
         # kombu keeps its exchange tables in "control_folder", relative to the working
@@ -85,31 +73,3 @@ def celery_init_app(flask_app):
     flask_app.extensions["celery"] = celery_app
     flask_app.extensions["dispatcher"] = CeleryDispatcher(celery_app, config["JOB_QUEUE"])
     return celery_app
-
-
-def get_dispatcher():
-    from flask import current_app
-
-    return current_app.extensions["dispatcher"]
-
-
-def wake_executor_after_commit(session):
-    """Ask the workers to acquire jobs once the current transaction has committed."""
-    session.info[_WAKE_FLAG] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _send_wake_hint(session):
-    if not session.info.pop(_WAKE_FLAG, False):
-        return
-    if not has_app_context():
-        return
-    try:
-        get_dispatcher().send(TASK_ACQUIRE, expires=60)
-    except Exception as exc:  # noqa: BLE001 - a lost hint is recovered by the sweep
-        log.warning("could not wake the executor (%s); the periodic sweep will pick the work up", exc)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_wake_hint(session):
-    session.info.pop(_WAKE_FLAG, None)

@@ -1,17 +1,20 @@
-"""Realistic, varied demo jobs, put in through the same service as ``POST /api/jobs``.
+"""Demo handlers (``demo.*``, switched by JOB_DEMO_HANDLERS) and realistic, varied demo jobs.
 
-Several process definitions and instances, timers and messages, past, future and null due
-dates, failed jobs (retries 0, with messages and stack traces, and a ``failUntil`` that has
-passed, so retrying them makes them succeed), suspended jobs, a spread of priorities and tenants.
-Jobs of ``invoice.archive`` wait forever unless a worker registers that handler type: they show
-that jobs no worker serves simply wait.
+The demo jobs are put in through the same service as ``POST /api/jobs``: several process
+definitions and instances, timers and messages, past, future and null due dates, failed jobs
+(retries 0, with messages and stack traces, and a ``failUntil`` that has passed, so retrying
+them makes them succeed), suspended jobs, a spread of priorities and tenants. Jobs of
+``invoice.archive`` wait forever unless a worker registers that handler type: they show that
+jobs no worker serves simply wait.
 """
 
 import random
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
-from app.dates import format_date, utcnow
-from app.services.jobs import create_jobs
+from app.core.dates import format_date, parse_date, utcnow
+from app.services.executor.handlers import job_handler
+from app.services.jobs.ingest import create_jobs
 
 PROCESSES = [
     ("invoice", ["ServiceTask_Archive", "Timer_Reminder", "ServiceTask_Notify"]),
@@ -102,3 +105,25 @@ def create_demo_jobs(count, seed=None):
         create_jobs([demo_job(rng, now, created + i) for i in range(size)])
         created += size
     return created
+
+
+# --- the demo handlers (JOB_DEMO_HANDLERS switches them on or off) --------------------------
+
+@job_handler("demo.noop")
+def demo_noop(context):
+    """Succeeds."""
+
+
+@job_handler("demo.fail-until")
+def demo_fail_until(context):
+    """Fails with ``configuration.message`` while now is before ``configuration.failUntil``."""
+    fail_until = context.configuration.get("failUntil")
+    until = parse_date(fail_until) if fail_until is not None else datetime.max
+    if utcnow() < until:
+        raise RuntimeError(context.configuration.get("message") or "Simulated failure")
+
+
+@job_handler("demo.sleep")
+def demo_sleep(context):
+    """Sleeps ``configuration.seconds`` (default 1), then succeeds."""
+    time.sleep(float(context.configuration.get("seconds", 1)))

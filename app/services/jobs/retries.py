@@ -16,13 +16,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, case, or_, update
 
-from app.dispatch import wake_executor_after_commit
 from app.extensions import db
-from app.models import Job
-from app.services.executor import create_failed_job_incidents, resolve_failed_job_incidents
+from app.models.tables import job_table
+from app.services.dispatch import wake_executor_after_commit
+from app.services.incidents import create_failed_job_incidents, delete_failed_job_incidents
 from app.services.sql import in_ids
-
-job_table = Job.__table__
 
 UNSET = object()  # "dueDate absent": leave due dates alone (None means: set them to null)
 
@@ -58,7 +56,7 @@ def set_job_retries(ids, retries, due_date=UNSET):
         update(job_table).where(in_ids(c.id, ids)).values(**values).returning(c.id)
     ).scalars().all()
     if retries > 0:
-        resolve_failed_job_incidents(updated)
+        delete_failed_job_incidents(updated)
         if updated:
             wake_executor_after_commit(db.session)
     else:

@@ -10,13 +10,10 @@ derives remaining/completed/failed as Camunda's BatchStatisticsEntity does.
 
 from sqlalchemy import exists, false, func, select
 
+from app.core.text import is_storable
 from app.extensions import db
+from app.models.tables import batch_table, historic_batch_table, job_table
 from app.services.sql import fetch_mappings, order_by_columns, paged
-from app.models import Batch, HistoricBatch, Job
-
-batch_table = Batch.__table__
-historic_table = HistoricBatch.__table__
-job_table = Job.__table__
 
 # Everything but the configuration document.
 BATCH_COLUMNS = (
@@ -96,14 +93,9 @@ def count_batches(query):
     return _count(query, batch_table)
 
 
-def storable_id(value):
-    """False for an id PostgreSQL text cannot hold (NUL): no row has it."""
-    return "\x00" not in value
-
-
 def get_batch(batch_id):
     """The runtime batch row (without its configuration), or None."""
-    if not storable_id(batch_id):
+    if not is_storable(batch_id):
         return None
     return db.session.execute(
         select(*[batch_table.c[name] for name in BATCH_COLUMNS]).where(batch_table.c.id == batch_id)
@@ -133,7 +125,7 @@ def count_batch_statistics(query):
 
 def get_batch_statistics(batch_id):
     """One batch's statistics row, or None when the runtime batch is gone."""
-    if not storable_id(batch_id):
+    if not is_storable(batch_id):
         return None
     return db.session.execute(
         _statistics_select().where(batch_table.c.id == batch_id)).mappings().first()
@@ -142,19 +134,20 @@ def get_batch_statistics(batch_id):
 # --- historic batches -------------------------------------------------------------------
 
 def list_historic_batches(query, first_result=None, max_results=None):
-    statement = (select(*[historic_table.c[name] for name in HISTORIC_COLUMNS])
-                 .where(*_conditions(query, historic_table))
-                 .order_by(*_order_by(query.ordering, historic_table)))
+    statement = (select(*[historic_batch_table.c[name] for name in HISTORIC_COLUMNS])
+                 .where(*_conditions(query, historic_batch_table))
+                 .order_by(*_order_by(query.ordering, historic_batch_table)))
     return fetch_mappings(paged(statement, first_result, max_results))
 
 
 def count_historic_batches(query):
-    return _count(query, historic_table)
+    return _count(query, historic_batch_table)
 
 
 def get_historic_batch(batch_id):
-    if not storable_id(batch_id):
+    if not is_storable(batch_id):
         return None
     return db.session.execute(
-        select(*[historic_table.c[name] for name in HISTORIC_COLUMNS]).where(historic_table.c.id == batch_id)
+        select(*[historic_batch_table.c[name] for name in HISTORIC_COLUMNS])
+        .where(historic_batch_table.c.id == batch_id)
     ).mappings().first()

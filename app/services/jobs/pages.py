@@ -8,7 +8,7 @@ and ``maxResults``), it asks for the rows after that row in that order: an index
 whose cost does not depend on the depth. Clients that do not know the header ignore it.
 
 The order is the query's ordering plus ``id`` as the tie-breaker, NULLs last ascending and
-first descending (app.services.job_query.order_by_clauses), so "after" is well defined.
+first descending (app.services.jobs.query.order_by_clauses), so "after" is well defined.
 """
 
 import base64
@@ -17,16 +17,16 @@ from datetime import datetime
 
 from sqlalchemy import and_, false, or_, true
 
-from app.errors import InvalidRequest
-from app.services.job_query import NOT_NULL_COLUMNS, job_table
-from schemas.job_query import SORT_KEYS
+from app.core.errors import InvalidRequest
+from app.models.tables import job_table
+from app.services.jobs.query import NOT_NULL_COLUMNS
 
 TOKEN_VERSION = 1
 
 
 def sort_columns(ordering):
     """``[(column name, direction)]`` of the full order, tie-breaker included."""
-    columns = [(SORT_KEYS[sort_by], direction) for sort_by, direction in ordering or [("jobId", "asc")]]
+    columns = list(ordering or [("id", "asc")])
     if "id" not in [name for name, _ in columns]:
         columns.append(("id", "asc"))
     return columns

@@ -7,7 +7,7 @@ effects are applied exactly once even when a job is executed twice.
 
 Register one with the decorator and list its module in ``JOB_HANDLER_MODULES``::
 
-    from app.services.handlers import job_handler
+    from app.services.executor.handlers import job_handler
 
     @job_handler("billing.charge-card")
     def charge_card(context):
@@ -18,16 +18,14 @@ can share one database; jobs whose type no worker serves simply wait.
 """
 
 import importlib
-import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Callable
 
-from app.dates import parse_date, utcnow
+from flask import current_app
+
+from app.core.names import DEMO_HANDLER_PREFIX
 
 _ALL_HANDLERS: dict[str, Callable] = {}
-DEMO_PREFIX = "demo."
-BUILTIN_MODULES = ("app.services.batch_handlers",)
 
 
 @dataclass
@@ -59,40 +57,21 @@ def job_handler(handler_type):
 
 
 def init_handlers(app):
-    """Import the built-in and configured handler modules; keep the enabled ones on the app."""
-    for module in BUILTIN_MODULES + tuple(app.config["JOB_HANDLER_MODULES"]):
+    """Import the configured handler modules; keep the enabled handlers on the app.
+
+    The built-in handlers (the batch engine's, the demo ones) register when their modules are
+    imported, which the application factory does; ``JOB_HANDLER_MODULES`` names the others.
+    """
+    for module in app.config["JOB_HANDLER_MODULES"]:
         importlib.import_module(module)
     enabled = {
         handler_type: function
         for handler_type, function in _ALL_HANDLERS.items()
-        if app.config["JOB_DEMO_HANDLERS"] or not handler_type.startswith(DEMO_PREFIX)
+        if app.config["JOB_DEMO_HANDLERS"] or not handler_type.startswith(DEMO_HANDLER_PREFIX)
     }
     app.extensions["job_handlers"] = enabled
 
 
 def enabled_handlers():
-    from flask import current_app
-
+    """Handler type -> function, for the handlers this process runs."""
     return current_app.extensions["job_handlers"]
-
-
-# --- the built-in demo handlers (JOB_DEMO_HANDLERS=false turns them off) -----------------
-
-@job_handler("demo.noop")
-def demo_noop(context):
-    """Succeeds."""
-
-
-@job_handler("demo.fail-until")
-def demo_fail_until(context):
-    """Fails with ``configuration.message`` while now is before ``configuration.failUntil``."""
-    fail_until = context.configuration.get("failUntil")
-    until = parse_date(fail_until) if fail_until is not None else datetime.max
-    if utcnow() < until:
-        raise RuntimeError(context.configuration.get("message") or "Simulated failure")
-
-
-@job_handler("demo.sleep")
-def demo_sleep(context):
-    """Sleeps ``configuration.seconds`` (default 1), then succeeds."""
-    time.sleep(float(context.configuration.get("seconds", 1)))

@@ -18,25 +18,23 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from app.dates import format_date, utcnow
-from app.dispatch import wake_executor_after_commit
-from app.errors import InvalidRequest, NotFound, RestException
+from app.core.dates import format_date, utcnow
+from app.core.errors import InvalidRequest, NotFound, RestException
+from app.core.text import is_storable
 from app.extensions import db
-from app.models import Incident, Job, JobStacktrace
-from app.models.incident import INCIDENT_TYPE_FAILED_JOB
-from app.services.executor import execute_job, lock_owner_token, unlock_job
-from app.services.handlers import enabled_handlers
-from app.services.retries import UNSET, set_job_retries
+from app.models.tables import job_table, stacktrace_table
+from app.services.dispatch import wake_executor_after_commit
+from app.services.executor.acquire import lock_owner_token, unlock_job
+from app.services.executor.execute import execute_job
+from app.services.executor.handlers import enabled_handlers
+from app.services.incidents import delete_failed_job_incidents
+from app.services.jobs.retries import UNSET, set_job_retries
 from app.services.sql import is_postgres
-from schemas.job_operations import is_storable
 
 log = logging.getLogger(__name__)
-
-job_table = Job.__table__
-incident_table = Incident.__table__
 
 OPTIMISTIC_ATTEMPTS = 5
 
@@ -236,9 +234,9 @@ def get_stacktrace(job_id):
     if not is_storable(job_id):
         raise _does_not_exist(job_id)
     c = job_table.c
-    s = JobStacktrace.__table__.c
+    s = stacktrace_table.c
     row = db.session.execute(
-        select(c.id, s.stacktrace).select_from(job_table.outerjoin(JobStacktrace.__table__, s.job_id == c.id))
+        select(c.id, s.stacktrace).select_from(job_table.outerjoin(stacktrace_table, s.job_id == c.id))
         .where(c.id == job_id)).first()
     if row is None:
         raise _does_not_exist(job_id)
@@ -267,9 +265,7 @@ def delete_job(job_id):
         deleted = db.session.execute(
             delete(job_table).where(c.id == job_id, c.revision == row.revision)).rowcount
         if deleted == 1:
-            db.session.execute(delete(incident_table).where(and_(
-                incident_table.c.configuration == job_id,
-                incident_table.c.incident_type == INCIDENT_TYPE_FAILED_JOB)))
+            delete_failed_job_incidents([job_id])
             db.session.commit()
             return
         db.session.rollback()

@@ -7,33 +7,30 @@ its three job definitions and its seed job are written. Nothing of the selection
 through Python.
 
 Seed, execution and monitor work are ordinary jobs run by the executor (their handlers are in
-app.services.batch_handlers) and apply their effects in the executor's finishing transaction,
+app.services.batches.handlers) and apply their effects in the executor's finishing transaction,
 so a job run twice applies them once. A batch completes when no execution job is left: checked
 at once by the last execution job to finish (A9) and every ``batchPollTime`` by the monitor.
 """
 
+import json
 import math
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import Integer, String, bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from app.dates import utcnow
-from app.dispatch import wake_executor_after_commit
-from app.errors import InvalidRequest
+from app.core.dates import parse_date, utcnow
+from app.core.errors import InvalidRequest
+from app.core.names import BATCH_TYPE_SET_JOB_RETRIES, HANDLER_BATCH_MONITOR, HANDLER_BATCH_SEED
 from app.extensions import db
-from app.models import Batch, BatchElement, HistoricBatch, Incident, Job, JobDefinition, new_id
-from app.models.batch import BATCH_TYPE_SET_JOB_RETRIES, HANDLER_BATCH_MONITOR, HANDLER_BATCH_SEED
-from app.models.incident import INCIDENT_TYPE_FAILED_JOB
-from app.services.job_query import select_job_ids
+from app.models import new_id
+from app.models.tables import batch_element_table, batch_table, historic_batch_table, job_definition_table, job_table
+from app.services.dispatch import wake_executor_after_commit
+from app.services.incidents import delete_failed_job_incidents
+from app.services.jobs.query import select_job_ids
+from app.services.jobs.retries import UNSET, set_job_retries
 from app.services.sql import is_postgres
-
-batch_table = Batch.__table__
-historic_table = HistoricBatch.__table__
-element_table = BatchElement.__table__
-job_table = Job.__table__
-job_definition_table = JobDefinition.__table__
-incident_table = Incident.__table__
 
 # Columns both the runtime and the historic batch carry.
 SHARED_COLUMNS = (
@@ -53,8 +50,6 @@ def _explicit_ids_select(ids):
     """``SELECT id`` over the explicit ids, sent as one parameter (array / JSON)."""
     if is_postgres():
         return select(func.unnest(bindparam("explicit_ids", value=list(ids), type_=ARRAY(String))).label("id"))
-    import json
-
     json_each = func.json_each(bindparam("explicit_ids", value=json.dumps(list(ids)))).table_valued("value")
     return select(json_each.c.value.label("id"))
 
@@ -84,7 +79,7 @@ def _insert_elements(batch_id, job_ids, job_query, invocations):
         selection.c.id.label("job_id"),
     )
     result = db.session.execute(
-        insert(element_table).from_select(["batch_id", "slice", "job_id"], numbered))
+        insert(batch_element_table).from_select(["batch_id", "slice", "job_id"], numbered))
     return result.rowcount
 
 
@@ -125,7 +120,7 @@ def create_set_job_retries_batch(retries, job_ids=None, job_query=None, due_date
                          "dueDate": due_date.isoformat() if due_date is not None else None}
         db.session.execute(insert(batch_table).values(
             **shared, revision=1, jobs_created=0, suspended=False, configuration=configuration))
-        db.session.execute(insert(historic_table).values(**shared, end_time=None, removal_time=None))
+        db.session.execute(insert(historic_batch_table).values(**shared, end_time=None, removal_time=None))
         _insert_batch_job(batch_id, seed_definition, HANDLER_BATCH_SEED, {"batchId": batch_id}, suspended=False)
         wake_executor_after_commit(db.session)
         db.session.commit()
@@ -195,7 +190,7 @@ def _mark_execution_started(batch_id, now):
     would queue behind it. SQLite (one writer, deferred transactions) does it in place.
     """
     statements = [update(table).where(table.c.id == batch_id, table.c.execution_start_time.is_(None))
-                  .values(execution_start_time=now) for table in (batch_table, historic_table)]
+                  .values(execution_start_time=now) for table in (batch_table, historic_batch_table)]
     if is_postgres():
         with db.engine.begin() as connection:
             for statement in statements:
@@ -207,24 +202,21 @@ def _mark_execution_started(batch_id, now):
 
 def run_execution_slice(configuration):
     """Apply the batch's retries to one slice; missing jobs are skipped and counted (A10)."""
-    from app.dates import parse_date
-    from app.services.retries import UNSET, set_job_retries
-
     batch_id, slice_number = configuration["batchId"], configuration["slice"]
     now = utcnow()
     started = db.session.execute(
         select(batch_table.c.execution_start_time).where(batch_table.c.id == batch_id)).first()
     if started is not None and started[0] is None:
         _mark_execution_started(batch_id, now)
-    slice_filter = (element_table.c.batch_id == batch_id, element_table.c.slice == slice_number)
-    ids = db.session.execute(select(element_table.c.job_id).where(*slice_filter)).scalars().all()
+    slice_filter = (batch_element_table.c.batch_id == batch_id, batch_element_table.c.slice == slice_number)
+    ids = db.session.execute(select(batch_element_table.c.job_id).where(*slice_filter)).scalars().all()
     due_date = UNSET
     if configuration.get("dueDateSet"):
         raw = configuration.get("dueDate")
         due_date = None if raw is None else parse_date(raw)
     result = set_job_retries(ids, configuration["retries"], due_date)
     if result.missing:
-        for table in (batch_table, historic_table):
+        for table in (batch_table, historic_batch_table):
             db.session.execute(update(table).where(table.c.id == batch_id)
                                .values(skipped_elements=table.c.skipped_elements + len(result.missing)))
     # The slice's elements stay until the batch ends (one DELETE then): deleting them here
@@ -270,21 +262,18 @@ def _remove_runtime_batch(batch, delete_execution_jobs, keep_job_id=None):
     # The monitor job completing the batch is deleted by the executor, as every finished job.
     doomed_ids = [job_id for job_id in doomed_ids if job_id != keep_job_id]
     if doomed_ids:
-        db.session.execute(delete(incident_table).where(incident_table.c.configuration.in_(doomed_ids),
-                                                        incident_table.c.incident_type == INCIDENT_TYPE_FAILED_JOB))
+        delete_failed_job_incidents(doomed_ids)
         db.session.execute(delete(job_table).where(c.id.in_(doomed_ids)))
     db.session.execute(delete(job_definition_table).where(job_definition_table.c.id.in_(definitions)))
-    db.session.execute(delete(element_table).where(element_table.c.batch_id == batch["id"]))
+    db.session.execute(delete(batch_element_table).where(batch_element_table.c.batch_id == batch["id"]))
     db.session.execute(delete(batch_table).where(batch_table.c.id == batch["id"]))
-    db.session.execute(update(historic_table).where(historic_table.c.id == batch["id"],
-                                                    historic_table.c.end_time.is_(None))
+    db.session.execute(update(historic_batch_table)
+                       .where(historic_batch_table.c.id == batch["id"], historic_batch_table.c.end_time.is_(None))
                        .values(end_time=utcnow()))
 
 
 def run_monitor(batch_id, running_job_id):
     """Complete the batch, or check again in ``batchPollTime`` seconds."""
-    from datetime import timedelta
-
     if complete_if_done(batch_id, running_job_id):
         return True
     batch = get_batch_row(batch_id)
@@ -342,12 +331,12 @@ def delete_batch(batch_id, cascade=False):
         return False
     _remove_runtime_batch(batch, delete_execution_jobs=True)
     if cascade:
-        db.session.execute(delete(historic_table).where(historic_table.c.id == batch_id))
+        db.session.execute(delete(historic_batch_table).where(historic_batch_table.c.id == batch_id))
     db.session.commit()
     return True
 
 
 def delete_historic_batch(batch_id):
-    deleted = db.session.execute(delete(historic_table).where(historic_table.c.id == batch_id)).rowcount
+    deleted = db.session.execute(delete(historic_batch_table).where(historic_batch_table.c.id == batch_id)).rowcount
     db.session.commit()
     return deleted == 1

@@ -6,14 +6,10 @@ ORM objects; an unbounded list is streamed in chunks with a server-side cursor (
 
 from sqlalchemy import and_, exists, func, or_, select
 
-from app.dates import utcnow
+from app.core.dates import utcnow
 from app.extensions import db
-from app.models import Job, JobDefinition
+from app.models.tables import job_definition_table, job_table
 from app.services.sql import fetch_mappings, order_by_columns, paged, stream_mappings
-from schemas.job_query import SORT_KEYS
-
-job_table = Job.__table__
-job_definition_table = JobDefinition.__table__
 
 # The 15 JobDto columns, in JobDto order.
 JOB_DTO_COLUMNS = (
@@ -99,12 +95,11 @@ def job_conditions(query, now=None, table=job_table):
 
 def order_by_clauses(ordering, table=job_table):
     """ORDER BY for the resolved ordering (default ``id asc``, spec B.1.6)."""
-    columns = [(SORT_KEYS[sort_by], direction) for sort_by, direction in ordering or [("jobId", "asc")]]
-    return order_by_columns(table, columns, nullable=set(JOB_DTO_COLUMNS) - NOT_NULL_COLUMNS)
+    return order_by_columns(table, ordering or [("id", "asc")], nullable=set(JOB_DTO_COLUMNS) - NOT_NULL_COLUMNS)
 
 
 def select_jobs(query, first_result=None, max_results=None, after=None):
-    """``after``: an extra condition, the keyset of app.services.job_pages."""
+    """``after``: an extra condition, the keyset of app.services.jobs.pages."""
     columns = [job_table.c[name] for name in JOB_DTO_COLUMNS]
     conditions = job_conditions(query) + ([after] if after is not None else [])
     statement = select(*columns).where(*conditions).order_by(*order_by_clauses(query.ordering))

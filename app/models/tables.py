@@ -1,0 +1,17 @@
+"""The tables as Core ``Table`` objects, defined once for the services' set-based SQL.
+
+The services read and write rows with Core statements (``select(job_table)``,
+``update(job_table)``), never ORM objects, so they need the tables rather than the classes.
+"""
+
+from app.models.batch import Batch, BatchElement, HistoricBatch
+from app.models.incident import Incident
+from app.models.job import Job, JobDefinition, JobStacktrace
+
+job_table = Job.__table__
+job_definition_table = JobDefinition.__table__
+stacktrace_table = JobStacktrace.__table__
+incident_table = Incident.__table__
+batch_table = Batch.__table__
+historic_batch_table = HistoricBatch.__table__
+batch_element_table = BatchElement.__table__

@@ -1,0 +1,1 @@
+"""The domain: job queries and commands, incidents, the executor, the batch engine."""

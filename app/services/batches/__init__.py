@@ -1,0 +1,1 @@
+"""The batch engine (generic), its batch types, the handlers of its jobs, and the batch queries."""

@@ -1,0 +1,1 @@
+"""The job executor: acquisition, execution, failure, and the handler registry."""

@@ -1,0 +1,1 @@
+"""Jobs: the query (and its keyset pages), ingestion, the synchronous commands, set retries."""
