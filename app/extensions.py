@@ -14,4 +14,6 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
-migrate = Migrate()
+# Autogenerate compares server defaults too (Flask-Migrate already turns on compare_type): the
+# migrations set them, and tests/db/test_migrations.py compares with these same options.
+migrate = Migrate(compare_server_default=True)

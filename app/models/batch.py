@@ -14,10 +14,10 @@ class Batch(db.Model):
     __tablename__ = "batch"
 
     id = db.Column(db.String(64), primary_key=True, default=new_id)
-    revision = db.Column(db.Integer, nullable=False, default=1)
+    revision = db.Column(db.Integer, nullable=False, default=1, server_default="1")
     type = db.Column(db.String(255), nullable=False)
     total_jobs = db.Column(db.Integer, nullable=False)
-    jobs_created = db.Column(db.Integer, nullable=False, default=0)
+    jobs_created = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     batch_jobs_per_seed = db.Column(db.Integer, nullable=False)
     invocations_per_batch_job = db.Column(db.Integer, nullable=False)
     seed_job_definition_id = db.Column(db.String(64))
@@ -25,14 +25,14 @@ class Batch(db.Model):
     batch_job_definition_id = db.Column(db.String(64))
     tenant_id = db.Column(db.String(64))
     create_user_id = db.Column(db.String(255))
-    suspended = db.Column(db.Boolean, nullable=False, default=False)
+    suspended = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     start_time = db.Column(db.DateTime, nullable=False)
     execution_start_time = db.Column(db.DateTime)
     # What the execution jobs apply, e.g. {"retries": 3, "dueDateSet": true, "dueDate": null}.
     configuration = db.Column(db.JSON, nullable=False)
-    element_count = db.Column(db.Integer, nullable=False, default=0)
+    element_count = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     # Extension (spec A10): elements whose job no longer existed when their slice ran.
-    skipped_elements = db.Column(db.Integer, nullable=False, default=0)
+    skipped_elements = db.Column(db.Integer, nullable=False, default=0, server_default="0")
 
 
 class HistoricBatch(db.Model):
@@ -52,8 +52,8 @@ class HistoricBatch(db.Model):
     end_time = db.Column(db.DateTime)
     removal_time = db.Column(db.DateTime)
     execution_start_time = db.Column(db.DateTime)
-    element_count = db.Column(db.Integer, nullable=False, default=0)
-    skipped_elements = db.Column(db.Integer, nullable=False, default=0)
+    element_count = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    skipped_elements = db.Column(db.Integer, nullable=False, default=0, server_default="0")
 
 
 class BatchElement(db.Model):

@@ -20,3 +20,11 @@ class Incident(db.Model):
     activity_id = db.Column(db.String(255))
     failed_activity_id = db.Column(db.String(255))
     tenant_id = db.Column(db.String(64))
+
+    __table_args__ = (
+        # Resolving and creating incidents looks them up by the job id they carry.
+        db.Index("ix_incident_configuration", configuration, incident_type),
+        # The incident query filters by jobDefinitionIdIn and by processInstanceId.
+        db.Index("ix_incident_job_definition_id", job_definition_id),
+        db.Index("ix_incident_process_instance_id", process_instance_id),
+    )
