@@ -60,8 +60,11 @@ demo: migrate ## Add demo jobs (COUNT=500)
 test: $(TEST_STAMP) ## Run the test suite (TEST_DATABASE_URL / TEST_REDIS_URL pick PostgreSQL and Redis)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(TEST_STAMP) ## flake8, configured in setup.cfg
+# README.rst is also the package's long description: a broken reference or table must fail here,
+# not on the first reader's screen.
+lint: $(TEST_STAMP) ## flake8 (configured in setup.cfg), and README.rst renders without warnings
 	$(BIN)/flake8
+	$(BIN)/python -m docutils --halt=warning --report=warning README.rst /dev/null
 
 bench: $(STAMP) ## Run the benchmarks
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)

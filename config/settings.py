@@ -130,7 +130,9 @@ class BaseConfig:
     JOB_SWEEP_INTERVAL_SECONDS = env_float("JOB_SWEEP_INTERVAL_SECONDS", 5.0, minimum=0.1)
     JOB_RETRY_DELAY_SECONDS = env_float("JOB_RETRY_DELAY_SECONDS", 0.0, minimum=0)
     JOB_HANDLER_MODULES = env_list("JOB_HANDLER_MODULES")
-    JOB_DEMO_HANDLERS = env_bool("JOB_DEMO_HANDLERS", True)
+    # Off unless asked for: the demo handlers (demo.sleep, demo.fail-until ...) would let anyone
+    # who can POST /api/jobs keep a production worker busy. Development and test turn them on.
+    JOB_DEMO_HANDLERS = env_bool("JOB_DEMO_HANDLERS", False)
     JOB_QUEUE = env_str("JOB_QUEUE", "jobservice")
     CREATE_INCIDENT_ON_FAILED_JOB = env_bool("CREATE_INCIDENT_ON_FAILED_JOB", True)
     # A task is stopped before its job's lock can expire, so no job ever runs twice at once.
@@ -165,6 +167,7 @@ class DevelopmentConfig(BaseConfig):
     BROKER_URL = env_str("REDIS_URL", "filesystem://localhost/")
     BROKER_FOLDER = env_str("BROKER_FOLDER", str(INSTANCE_DIR / "broker"))
     DEMO_DATA_ON_FIRST_START = env_bool("DEMO_DATA_ON_FIRST_START", True)
+    JOB_DEMO_HANDLERS = env_bool("JOB_DEMO_HANDLERS", True)  # the README's walk-through uses them
 
 
 class TestConfig(BaseConfig):
