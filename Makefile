@@ -60,10 +60,13 @@ demo: migrate ## Add demo jobs (COUNT=500)
 test: $(TEST_STAMP) ## Run the test suite (TEST_DATABASE_URL / TEST_REDIS_URL pick PostgreSQL and Redis)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(TEST_STAMP) ## flake8 (setup.cfg), ruff's import rules (ruff.toml), import-linter's layers (setup.cfg)
+# README.rst is also the package's long description: a broken reference or table must fail here,
+# not on the first reader's screen.
+lint: $(TEST_STAMP) ## flake8 (setup.cfg), ruff's import rules (ruff.toml), import-linter's layers (setup.cfg), README renders
 	$(BIN)/flake8
 	$(BIN)/ruff check app schemas workers config tests benchmarks
 	$(BIN)/lint-imports
+	$(BIN)/python -m docutils --halt=warning --report=warning README.rst /dev/null
 
 bench: $(STAMP) ## Run the benchmarks
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)

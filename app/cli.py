@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from app.core.errors import ApiError
 from app.extensions import db
 from app.services.batches.engine import create_set_job_retries_batch
-from app.services.batches.query import get_batch_statistics, get_historic_batch, list_batch_statistics
+from app.services.batches.query import element_progress, get_batch, get_historic_batch, list_batch_statistics
 from app.services.demo import create_demo_jobs
 from schemas.batch import batch_dto, batch_statistics_dto, historic_batch_dto
 from schemas.batch_query import BatchQuery
@@ -61,28 +61,28 @@ def _json_option(value):
         raise click.ClickException(f"--query is not valid JSON: {error}") from None
 
 
-def _progress_line(stats, width=30):
-    total, completed = stats["totalJobs"], stats["completedJobs"]
-    share = completed / total if total else 1.0
+def _progress_line(progress, width=30):
+    """One line of a batch's progress, counted in the jobs it works on (its elements)."""
+    total, done = progress["elements"], progress["done"]
+    share = done / total if total else 1.0
     filled = min(width, int(width * share))
-    state = "  (suspended)" if stats["suspended"] else ""
+    state = "  (suspended)" if progress["suspended"] else ""
     return (f"[{'#' * filled}{'-' * (width - filled)}] {int(100 * share):3d}%  "
-            f"{completed}/{total} jobs completed, {stats['failedJobs']} failed, "
-            f"{stats['skippedElements']} skipped{state}")
+            f"{done}/{total} jobs completed, {progress['failed']} failed, "
+            f"{progress['skipped']} skipped{state}")
 
 
 def watch_batch(batch_id, interval=0.5, out=None):
     """Render the batch's progress until it leaves the runtime table; returns its historic row."""
     out = out or sys.stdout
     live = out.isatty()
-    zone = _output_zone()
     last = None
     while True:
-        row = get_batch_statistics(batch_id)
+        progress = element_progress(batch_id)
         db.session.rollback()  # end the read: the next poll sees the workers' commits
-        if row is None:
+        if progress is None:
             break
-        line = _progress_line(batch_statistics_dto(row, zone))
+        line = _progress_line(progress)
         if live:
             out.write("\r" + line.ljust(len(last or "")))
             out.flush()
@@ -93,14 +93,27 @@ def watch_batch(batch_id, interval=0.5, out=None):
     historic = get_historic_batch(batch_id)
     db.session.rollback()
     if historic is not None:
-        done = {"totalJobs": historic["total_jobs"], "completedJobs": historic["total_jobs"], "failedJobs": 0,
-                "skippedElements": historic["skipped_elements"], "suspended": False}
+        elements = historic["element_count"]
+        done = {"elements": elements, "done": elements, "failed": 0,
+                "skipped": historic["skipped_elements"], "suspended": False}
         line = _progress_line(done)
         out.write(("\r" + line.ljust(len(last or "")) if live else line) + "\n")
     elif live and last:
         out.write("\n")
     out.flush()
     return historic
+
+
+def _watch_then_print_history(batch_id, interval, zone):
+    """``--watch`` and ``watch``: progress until the batch completes, then the historic batch."""
+    try:
+        historic = watch_batch(batch_id, interval)
+    except KeyboardInterrupt:
+        click.echo("\nstopped watching; the batch goes on", err=True)
+        sys.exit(130)
+    if historic is None:
+        raise click.ClickException(f"batch {batch_id} was deleted together with its history")
+    click.echo(json.dumps(historic_batch_dto(historic, zone), indent=2))
 
 
 @jobs_cli.command("retries")
@@ -141,16 +154,26 @@ def set_retries(retries, ids, query, due_date, clear_due_date, watch, interval):
         raise click.ClickException(error.message) from None
     zone = _output_zone()
     click.echo(json.dumps(batch_dto(batch, zone), indent=2))
-    if not watch:
-        return
-    try:
-        historic = watch_batch(batch["id"], interval)
-    except KeyboardInterrupt:
-        click.echo("\nstopped watching; the batch goes on", err=True)
-        sys.exit(130)
-    if historic is None:
-        raise click.ClickException(f"batch {batch['id']} was deleted together with its history")
-    click.echo(json.dumps(historic_batch_dto(historic, zone), indent=2))
+    if watch:
+        _watch_then_print_history(batch["id"], interval, zone)
+
+
+@jobs_cli.command("watch")
+@click.argument("batch_id")
+@click.option("--interval", default=0.5, show_default=True, type=click.FloatRange(min=0.05),
+              help="Seconds between progress polls.")
+@with_appcontext
+def watch_existing_batch(batch_id, interval):
+    """Watch an existing batch until it completes, then print the historic batch.
+
+    Progress counts the jobs the batch works on. A batch that has already completed is shown
+    at once. Needs a running worker to make progress (make run starts one).
+    """
+    known = get_batch(batch_id) is not None or get_historic_batch(batch_id) is not None
+    db.session.rollback()
+    if not known:
+        raise click.ClickException(f"no batch with id '{batch_id}' (neither running nor in the history)")
+    _watch_then_print_history(batch_id, interval, _output_zone())
 
 
 @jobs_cli.command("batches")

@@ -3,7 +3,8 @@
 ``development`` (the default) is the embedded mode: a SQLite file and a filesystem broker under
 ``instance/``, so a fresh machine needs no server. ``production`` requires ``DATABASE_URL`` and
 ``REDIS_URL`` and refuses to start without them. ``test`` is what the test suite uses; it reads
-``TEST_DATABASE_URL`` / ``TEST_REDIS_URL`` first so a developer's real database is never touched.
+only ``TEST_DATABASE_URL`` / ``TEST_REDIS_URL``, never ``DATABASE_URL`` / ``REDIS_URL``: the suite
+drops the schema of its database, so a URL exported for the service must never reach it.
 """
 
 import json
@@ -129,7 +130,9 @@ class BaseConfig:
     JOB_SWEEP_INTERVAL_SECONDS = env_float("JOB_SWEEP_INTERVAL_SECONDS", 5.0, minimum=0.1)
     JOB_RETRY_DELAY_SECONDS = env_float("JOB_RETRY_DELAY_SECONDS", 0.0, minimum=0)
     JOB_HANDLER_MODULES = env_list("JOB_HANDLER_MODULES")
-    JOB_DEMO_HANDLERS = env_bool("JOB_DEMO_HANDLERS", True)
+    # Off unless asked for: the demo handlers (demo.sleep, demo.fail-until ...) would let anyone
+    # who can POST /api/jobs keep a production worker busy. Development and test turn them on.
+    JOB_DEMO_HANDLERS = env_bool("JOB_DEMO_HANDLERS", False)
     JOB_QUEUE = env_str("JOB_QUEUE", "jobservice")
     CREATE_INCIDENT_ON_FAILED_JOB = env_bool("CREATE_INCIDENT_ON_FAILED_JOB", True)
     # A task is stopped before its job's lock can expire, so no job ever runs twice at once.
@@ -164,18 +167,23 @@ class DevelopmentConfig(BaseConfig):
     BROKER_URL = env_str("REDIS_URL", "filesystem://localhost/")
     BROKER_FOLDER = env_str("BROKER_FOLDER", str(INSTANCE_DIR / "broker"))
     DEMO_DATA_ON_FIRST_START = env_bool("DEMO_DATA_ON_FIRST_START", True)
+    JOB_DEMO_HANDLERS = env_bool("JOB_DEMO_HANDLERS", True)  # the README's walk-through uses them
 
 
 class TestConfig(BaseConfig):
     """The test suite. The default broker URL points nowhere on purpose: a test that enqueues
-    without mocking or without a real worker fixture fails loudly instead of passing eagerly."""
+    without mocking or without a real worker fixture fails loudly instead of passing eagerly.
+
+    Only the ``TEST_*`` variables are read. A fallback to ``DATABASE_URL`` once let ``pytest``
+    in a shell (or a one-off dyno) with the service's URL exported drop that database's schema.
+    """
 
     ENV_NAME = "test"
     TESTING = True
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
-        env_str("TEST_DATABASE_URL", env_str("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'test.sqlite'}"))
+        env_str("TEST_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'test.sqlite'}")
     )
-    BROKER_URL = env_str("TEST_REDIS_URL", env_str("REDIS_URL", "redis://127.0.0.1:1/0"))
+    BROKER_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:1/0")
     BROKER_FOLDER = env_str("BROKER_FOLDER", str(INSTANCE_DIR / "test-broker"))
     JOB_DEMO_HANDLERS = True
 

@@ -1,13 +1,16 @@
 """Shared fixtures: one app per test session on the real migrations, a clean database per test.
 
-The database is PostgreSQL when ``TEST_DATABASE_URL`` (or ``DATABASE_URL``) is set, else a
-SQLite file. Unit and API tests never talk to a broker: the ``dispatched`` recorder replaces the
-dispatcher and checks that every task argument is JSON-serialisable (eager mode would hide
-that). End-to-end tests (tests/e2e) start real Celery worker processes against a real broker.
+The database is PostgreSQL when ``TEST_DATABASE_URL`` names one, else a SQLite file;
+``DATABASE_URL`` is never read, and a PostgreSQL database not named ``test`` or ``<name>_test``
+is refused before its schema is dropped (tests/guard.py). Unit and API tests never talk to a
+broker: the ``dispatched`` recorder replaces the dispatcher and checks that every task argument
+is JSON-serialisable (eager mode would hide that). End-to-end tests (tests/e2e) start real
+Celery worker processes against a real broker.
 """
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -16,6 +19,7 @@ os.environ.setdefault("APP_ENV", "test")
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
+from tests.guard import require_test_database  # noqa: E402
 
 TABLES = ("batch_element", "batch", "historic_batch", "incident", "job_stacktrace", "job", "job_definition")
 
@@ -38,11 +42,15 @@ class RecordingDispatcher:
 
 
 def reset_database(app):
-    """Drop everything and run the real migrations."""
+    """Drop everything and run the real migrations; refuses a database not named for tests."""
     import flask_migrate
 
     with app.app_context():
         engine = db.engine
+        require_test_database(engine.url)  # before the first statement: nothing is touched
+        if engine.dialect.name == "sqlite" and engine.url.database:
+            # The default file lives in INSTANCE_DIR, which a fresh checkout does not have yet.
+            Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
         if engine.dialect.name == "postgresql":
             with engine.begin() as connection:
                 connection.execute(text("DROP SCHEMA public CASCADE"))

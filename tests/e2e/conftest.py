@@ -7,10 +7,10 @@ never consumed.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -52,8 +52,13 @@ def broker_url():
 
 
 @pytest.fixture(scope="session")
-def broker_folder():
-    return tempfile.mkdtemp(prefix="jobservice-e2e-broker-")
+def broker_folder(tmp_path_factory):
+    """The filesystem broker's folder, removed at the end of the session together with the
+    ``-control`` sibling kombu creates next to it (app.dispatch), so no run leaves them behind."""
+    folder = tmp_path_factory.mktemp("e2e-broker")
+    yield str(folder)
+    for path in (folder, folder.with_name(f"{folder.name}-control")):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

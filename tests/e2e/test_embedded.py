@@ -57,10 +57,12 @@ def read(log_path):
 
 
 def get(url, **kwargs):
-    """GET that answers None while the server is not listening yet."""
+    """GET that answers None while the server is not ready yet: not listening, or listening
+    (gunicorn's master accepts at once) while its worker process is still booting, which on a
+    loaded machine takes longer than one request's timeout. The caller's deadline still holds."""
     try:
         return requests.get(url, timeout=5, **kwargs)
-    except requests.ConnectionError:
+    except (requests.ConnectionError, requests.Timeout):
         return None
 
 

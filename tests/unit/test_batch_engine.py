@@ -544,8 +544,7 @@ def test_cli_watch_renders_progress_until_the_batch_completes(cli, app, targets,
 def test_cli_watch_shows_failures_and_suspension(app):
     from app.cli import _progress_line
 
-    line = _progress_line({"totalJobs": 4, "completedJobs": 1, "failedJobs": 2, "skippedElements": 3,
-                           "suspended": True})
+    line = _progress_line({"elements": 4, "done": 1, "failed": 2, "skipped": 3, "suspended": True})
     assert line == "[#######-----------------------]  25%  1/4 jobs completed, 2 failed, 3 skipped  (suspended)"
 
 
@@ -604,7 +603,7 @@ def test_watch_on_a_terminal_redraws_one_line(app, client, targets, monkeypatch)
     assert historic["id"] == batch["id"] and historic["end_time"] is not None
     text = out.getvalue()
     assert text.startswith("\r[") and text.endswith("\n") and text.count("\n") == 1
-    assert text.rstrip().endswith("1/1 jobs completed, 0 failed, 0 skipped")  # 2 ids, one slice
+    assert text.rstrip().endswith("2/2 jobs completed, 0 failed, 0 skipped")  # 2 ids in one slice: counted as 2
 
 
 @pytest.mark.parametrize("how", ["job", "job-definition"])

@@ -151,3 +151,32 @@ def get_historic_batch(batch_id):
         select(*[historic_batch_table.c[name] for name in HISTORIC_COLUMNS])
         .where(historic_batch_table.c.id == batch_id)
     ).mappings().first()
+
+
+# --- progress in elements (the CLI's watch) ---------------------------------------------
+
+def element_progress(batch_id):
+    """A runtime batch's progress counted in elements (target jobs), not execution jobs.
+
+    Returns ``{"elements", "done", "failed", "skipped", "suspended"}``, or None when the runtime
+    batch is gone. An element is done when its slice's execution job has finished (skipped
+    elements included); ``failed`` counts the elements of execution jobs at 0 retries. Every
+    slice holds ``invocations_per_batch_job`` elements except the last, so besides the
+    statistics only the last slice's job is looked up (slice numbers in the job's configuration).
+    """
+    row = get_batch_statistics(batch_id)
+    if row is None:
+        return None
+    per_slice, elements, last = row["invocations_per_batch_job"], row["element_count"], row["total_jobs"] - 1
+    last_slice_short_by = per_slice * row["total_jobs"] - elements
+    slice_number = job_table.c.handler_configuration["slice"].as_integer()
+    last_job_retries = db.session.execute(
+        select(job_table.c.retries)
+        .where(job_table.c.job_definition_id == row["batch_job_definition_id"], slice_number == last)
+    ).scalars().first()
+    last_open = row["jobs_created"] <= last or last_job_retries is not None
+    open_slices = row["existing_jobs"] + row["total_jobs"] - row["jobs_created"]
+    remaining = open_slices * per_slice - (last_slice_short_by if last_open else 0)
+    failed = row["failed_jobs"] * per_slice - (last_slice_short_by if last_job_retries == 0 else 0)
+    return {"elements": elements, "done": elements - remaining, "failed": failed,
+            "skipped": row["skipped_elements"], "suspended": bool(row["suspended"])}
