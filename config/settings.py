@@ -112,7 +112,6 @@ class BaseConfig:
     # Rows fetched per round trip when streaming an unbounded list.
     QUERY_STREAM_CHUNK_SIZE = env_int("QUERY_STREAM_CHUNK_SIZE", 1000, minimum=1)
     INGEST_MAX_JOBS = 10_000
-    JSON_SORT_KEYS = False
 
     # --- database ---
     SQLALCHEMY_DATABASE_URI = None
