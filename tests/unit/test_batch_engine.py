@@ -15,6 +15,7 @@ from app.core.names import BATCH_TYPE_SET_JOB_RETRIES, HANDLER_BATCH_MONITOR, HA
 from app.extensions import db
 from app.models import Batch, BatchElement, Incident, Job, JobDefinition
 from app.services.batches import engine
+from app.services.batches import set_job_retries as set_job_retries_type
 from app.services.executor.acquire import acquire_jobs
 from app.services.executor.execute import execute_job
 from app.services.jobs import retries as retries_service
@@ -290,7 +291,7 @@ def test_failed_execution_job_keeps_the_batch_until_retried(
             raise RuntimeError("simulated database hiccup")
         return original(job_ids, retries, due_date)
 
-    monkeypatch.setattr(engine, "set_job_retries", failing)
+    monkeypatch.setattr(set_job_retries_type, "set_job_retries", failing)
     outcomes = drain_jobs()
     assert [outcome for _, outcome in outcomes].count("failed") == 3
     stats = statistics(client, batch["id"])
@@ -307,7 +308,7 @@ def test_failed_execution_job_keeps_the_batch_until_retried(
     assert drain_jobs() == []
 
     # Retrying the failed execution job lets the batch complete.
-    monkeypatch.setattr(engine, "set_job_retries", original)
+    monkeypatch.setattr(set_job_retries_type, "set_job_retries", original)
     original([failed_job["id"]], 1)
     db.session.commit()
     assert incidents_of(failed_job["id"]) == []
@@ -332,7 +333,7 @@ def test_execution_job_failing_once_is_retried(client, app_context, monkeypatch,
             raise RuntimeError("first call fails")
         return original(job_ids, retries, due_date)
 
-    monkeypatch.setattr(engine, "set_job_retries", flaky)
+    monkeypatch.setattr(set_job_retries_type, "set_job_retries", flaky)
     outcomes = [outcome for _, outcome in drain_jobs()]
     assert outcomes.count("failed") == 1
     assert len(calls) == 2
@@ -425,7 +426,7 @@ def test_delete_batch_with_failed_execution_job_removes_its_incident(
     def failing(*args, **kwargs):
         raise RuntimeError("nope")
 
-    monkeypatch.setattr(engine, "set_job_retries", failing)
+    monkeypatch.setattr(set_job_retries_type, "set_job_retries", failing)
     drain_jobs()
     execution = job_rows(batch["batchJobDefinitionId"])[0]
     assert len(incidents_of(execution["id"])) == 1
@@ -618,11 +619,11 @@ def test_failed_execution_job_retried_over_rest(client, app_context, monkeypatch
     def failing(*args, **kwargs):
         raise RuntimeError("down")
 
-    monkeypatch.setattr(engine, "set_job_retries", failing)
+    monkeypatch.setattr(set_job_retries_type, "set_job_retries", failing)
     drain_jobs()
     failed = job_rows(batch["batchJobDefinitionId"])[0]
     assert failed["retries"] == 0 and statistics(client, batch["id"])["failedJobs"] == 1
-    monkeypatch.setattr(engine, "set_job_retries", original)
+    monkeypatch.setattr(set_job_retries_type, "set_job_retries", original)
     url = (f"/engine-rest/job/{failed['id']}/retries" if how == "job"
            else f"/engine-rest/job-definition/{batch['batchJobDefinitionId']}/retries")
     response = client.put(url, json={"retries": 2})
