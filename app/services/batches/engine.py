@@ -1,7 +1,7 @@
 """The batch engine, the same for every batch type (spec B.5, with A8-A11).
 
 What differs between types (request checks, selection, configuration, how a slice is applied)
-is declared by a app.services.batches.types.BatchType; everything else is here.
+is declared by an app.services.batches.types.BatchType; everything else is here.
 
 Creation (:func:`create_batch`, one transaction, in the request): the type's cheap checks run
 first, before anything is written. Then the selection is resolved in the database by one
@@ -89,13 +89,14 @@ def create_batch(type_name, request, user_id=None):
     selection = batch_type.selection(request)
     if selection.query is None and not selection.ids:
         raise InvalidRequest(batch_type.empty_selection_message)
-    batch_type.validate(request, selection)
-    configuration = batch_type.configuration(request)
     invocations = invocations_per_batch_job(batch_type.name)
     per_seed = current_app.config["BATCH_JOBS_PER_SEED"]
     now = utcnow()
     batch_id = new_id()
     try:
+        # Cheap checks (a probe at most) before the selection is written.
+        batch_type.validate(request, selection)
+        configuration = batch_type.configuration(request)
         elements = _insert_elements(batch_id, selection, invocations)
         if elements == 0:
             raise InvalidRequest(batch_type.empty_selection_message)

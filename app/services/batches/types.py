@@ -34,7 +34,7 @@ class Selection:
     """
 
     ids: tuple = ()
-    query: Any = None  # a Select of one id column, or None
+    query: Any = None  # a Select of one column labelled ``id`` (e.g. select_job_ids), or None
 
     @classmethod
     def of(cls, ids=None, query=None):
