@@ -9,8 +9,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.core.errors import ApiError
+from app.core.names import BATCH_TYPE_SET_JOB_RETRIES
 from app.extensions import db
-from app.services.batches.engine import create_set_job_retries_batch
+from app.services.batches.engine import create_batch
 from app.services.batches.query import element_progress, get_batch, get_historic_batch, list_batch_statistics
 from app.services.demo import create_demo_jobs
 from schemas.batch import batch_dto, batch_statistics_dto, historic_batch_dto
@@ -147,9 +148,7 @@ def set_retries(retries, ids, query, due_date, clear_due_date, watch, interval):
     elif clear_due_date:
         body["dueDate"] = None
     try:
-        dto = load_set_job_retries(body)
-        batch = create_set_job_retries_batch(dto.retries, job_ids=dto.job_ids, job_query=dto.job_query,
-                                             due_date_set=dto.due_date_set, due_date=dto.due_date)
+        batch = create_batch(BATCH_TYPE_SET_JOB_RETRIES, load_set_job_retries(body))
     except ApiError as error:
         raise click.ClickException(error.message) from None
     zone = _output_zone()

@@ -1,4 +1,9 @@
-"""``POST /job/retries`` (SetJobRetriesDto, spec B.3.1) validated in Camunda's order (B.3.2 + A1)."""
+"""``POST /job/retries`` (SetJobRetriesDto, spec B.3.1) validated in Camunda's order (B.3.2 + A1).
+
+The two checks that come after the loader's in Camunda's order need the selection: an empty
+selection ("jobIds is empty") and then negative retries. The set-job-retries batch type makes
+them (app.services.batches.set_job_retries), before anything is written.
+"""
 
 from dataclasses import dataclass
 

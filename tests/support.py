@@ -1,9 +1,13 @@
 """Assertion and database helpers shared by the test modules."""
 
-from sqlalchemy import insert, select, update
+from contextlib import contextmanager
+
+from sqlalchemy import event, insert, select, update
 
 from app.extensions import db
 from app.models import Incident, Job
+from app.services.executor.acquire import acquire_jobs
+from app.services.executor.execute import execute_job
 
 BASE = "/engine-rest"
 
@@ -54,3 +58,46 @@ def set_job_columns(app, job_id, **values):
         db.session.execute(update(table).where(table.c.id == job_id).values(**values))
         db.session.commit()
         db.session.remove()
+
+
+def drain_jobs(max_rounds=200):
+    """Run every acquirable job through the executor (in the caller's app context) until nothing
+    is acquired; returns [(job_id, outcome)]."""
+    executed = []
+    for _ in range(max_rounds):
+        acquired = acquire_jobs(limit=100)
+        if not acquired:
+            return executed
+        for job_id, token, revision in acquired:
+            executed.append((job_id, execute_job(job_id, token, revision)))
+    raise AssertionError("the jobs did not settle")
+
+
+def run_one(handler_type):
+    """Acquire and run exactly one job of ``handler_type``; returns its outcome."""
+    acquired = acquire_jobs(limit=1, handler_types=[handler_type])
+    assert len(acquired) == 1, f"no acquirable {handler_type} job"
+    job_id, token, revision = acquired[0]
+    return execute_job(job_id, token, revision)
+
+
+@contextmanager
+def recorded_statements(app):
+    """Yields the list of SQL statements (their text) the app's engine sends inside the block."""
+    sent = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def writes(statements):
+    """The INSERT, UPDATE and DELETE statements among ``statements``."""
+    return [s for s in statements if s.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE")]

@@ -5,8 +5,9 @@ from flask import Blueprint, current_app, request
 from app.api.common import count_response, json_body, json_response, no_content, output_zone
 from app.api.paging import list_response
 from app.core.errors import InvalidRequest, NotFound
+from app.core.names import BATCH_TYPE_SET_JOB_RETRIES
 from app.core.text import is_storable
-from app.services.batches.engine import create_set_job_retries_batch
+from app.services.batches.engine import create_batch
 from app.services.jobs import pages as job_pages
 from app.services.jobs import query as job_query_service
 from app.services.jobs.commands import (
@@ -86,9 +87,7 @@ def get_job(job_id):
 @bp.post("/job/retries")
 def set_job_retries_async():
     """Set Job Retries Async (spec B.3): creates a batch and returns it at once."""
-    dto = load_set_job_retries(json_body())
-    batch = create_set_job_retries_batch(dto.retries, job_ids=dto.job_ids, job_query=dto.job_query,
-                                         due_date_set=dto.due_date_set, due_date=dto.due_date)
+    batch = create_batch(BATCH_TYPE_SET_JOB_RETRIES, load_set_job_retries(json_body()))
     return json_response(batch_dto(batch, output_zone()))
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.core.dates import parse_date
 from app.extensions import db
 from app.models import Batch, BatchElement, HistoricBatch, Job, JobDefinition
-from tests.support import assert_400
+from tests.support import assert_400, recorded_statements, writes
 
 TARGET = "test.batch-target"  # no handler: target jobs are never run
 BATCH_DTO_KEYS = [
@@ -137,6 +137,29 @@ def test_negative_retries_writes_nothing(client, app, targets, selection):
     before = table_counts(app)
     assert_400(post(client, body), "Retries count is not greater than or equal to 0")
     assert table_counts(app) == before
+
+
+@pytest.mark.parametrize("job_query, message", [
+    ({}, "Retries count is not greater than or equal to 0"),
+    ({"tenantIdIn": ["nobody"]}, "jobIds is empty"),
+])
+def test_negative_retries_over_a_wide_query_only_probes_the_selection(client, app, targets, job_query, message):
+    """Camunda's message order without writing the selection: an EXISTS probe, then the 400."""
+    targets(50)
+    with recorded_statements(app) as sent:
+        assert_400(post(client, {"retries": -1, "jobQuery": job_query}), message)
+    assert writes(sent) == []
+    assert not any("batch_element" in statement for statement in sent)
+    assert sum("EXISTS" in statement.upper() for statement in sent) == 1
+
+
+def test_a_valid_request_writes_its_selection_with_one_statement(client, app, targets):
+    targets(50)
+    with recorded_statements(app) as sent:
+        assert post(client, {"retries": 1, "jobQuery": {}}).status_code == 200
+    element_writes = [statement for statement in writes(sent) if "batch_element" in statement]
+    assert len(element_writes) == 1 and "SELECT" in element_writes[0].upper()
+    assert not any("EXISTS" in statement.upper() for statement in sent)  # no probe when nothing to check
 
 
 @pytest.mark.parametrize("retries", ["abc", 1.5, True, [1], {"n": 1}, 2**31])

@@ -15,9 +15,11 @@ from app.core.names import BATCH_TYPE_SET_JOB_RETRIES, HANDLER_BATCH_MONITOR, HA
 from app.extensions import db
 from app.models import Batch, BatchElement, Incident, Job, JobDefinition
 from app.services.batches import engine
+from app.services.batches import set_job_retries as set_job_retries_type
 from app.services.executor.acquire import acquire_jobs
 from app.services.executor.execute import execute_job
 from app.services.jobs import retries as retries_service
+from tests.support import drain_jobs, run_one
 
 TARGET = "test.batch-target"  # not registered: target jobs are never acquired
 CONFIG_KEYS = ("INVOCATIONS_PER_BATCH_JOB", "INVOCATIONS_PER_BATCH_JOB_BY_TYPE", "BATCH_JOBS_PER_SEED",
@@ -25,26 +27,6 @@ CONFIG_KEYS = ("INVOCATIONS_PER_BATCH_JOB", "INVOCATIONS_PER_BATCH_JOB_BY_TYPE",
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-def drain_jobs(max_rounds=200):
-    """Run every acquirable job until nothing is acquired; returns [(job_id, outcome)]."""
-    executed = []
-    for _ in range(max_rounds):
-        acquired = acquire_jobs(limit=100)
-        if not acquired:
-            return executed
-        for job_id, token, revision in acquired:
-            executed.append((job_id, execute_job(job_id, token, revision)))
-    raise AssertionError("the batch jobs did not settle")
-
-
-def run_one(handler_type):
-    """Acquire and run exactly one job of ``handler_type``; returns its outcome."""
-    acquired = acquire_jobs(limit=1, handler_types=[handler_type])
-    assert len(acquired) == 1, f"no acquirable {handler_type} job"
-    job_id, token, revision = acquired[0]
-    return execute_job(job_id, token, revision)
-
 
 def run_seed_directly(batch):
     """What the seed handler does, without the executor: run the seed, delete the seed job that ran."""
@@ -208,6 +190,50 @@ def test_job_query_selection_and_dedup(client, app_context, batch_config, target
     assert [target_job(job_id)["retries"] for job_id in tenant_a + others] == [4, 4, 4, 4, 3]
 
 
+def test_only_a_slice_that_may_be_the_last_takes_the_completion_path(
+        client, app_context, monkeypatch, batch_config, targets):
+    """After its commit a slice checks cheaply (seed done, no execution job left) before it
+    locks the batch row to complete it."""
+    batch_config(INVOCATIONS_PER_BATCH_JOB=1, BATCH_JOBS_PER_SEED=1)
+    batch = create_batch(client, retries=2, jobIds=targets(3))
+    completions = []
+    original = engine.complete_if_done
+
+    def recording(batch_id, running_job_id=None):
+        completions.append(batch_id)
+        return original(batch_id, running_job_id)
+
+    monkeypatch.setattr(engine, "complete_if_done", recording)
+    run_one(HANDLER_BATCH_SEED)
+    assert run_one(BATCH_TYPE_SET_JOB_RETRIES) == "done"
+    assert completions == []  # no execution job left, but the seed has more to create
+    run_one(HANDLER_BATCH_SEED)
+    run_one(HANDLER_BATCH_SEED)
+    assert run_one(BATCH_TYPE_SET_JOB_RETRIES) == "done"
+    assert completions == []  # the seed is done, but another slice is left
+    assert run_one(BATCH_TYPE_SET_JOB_RETRIES) == "done"
+    assert completions == [batch["id"]]
+    assert client.get(f"/engine-rest/batch/{batch['id']}").status_code == 404
+
+
+def test_a_failed_completion_after_a_slice_leaves_the_batch_to_the_monitor(
+        client, app_context, monkeypatch, batch_config, targets):
+    batch_config(INVOCATIONS_PER_BATCH_JOB=1)
+    ids = targets(1)
+    batch = create_batch(client, retries=2, jobIds=ids)
+    run_one(HANDLER_BATCH_SEED)
+
+    def unreachable(batch_id):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(engine, "may_be_complete", unreachable)
+    assert run_one(BATCH_TYPE_SET_JOB_RETRIES) == "done"
+    assert target_job(ids[0])["retries"] == 2
+    assert statistics(client, batch["id"])["remainingJobs"] == 0
+    assert run_one(HANDLER_BATCH_MONITOR) == "done"
+    assert client.get(f"/engine-rest/batch/{batch['id']}").status_code == 404
+
+
 # --- what an execution job applies -------------------------------------------------------
 
 @pytest.mark.parametrize("body, expected", [
@@ -290,7 +316,7 @@ def test_failed_execution_job_keeps_the_batch_until_retried(
             raise RuntimeError("simulated database hiccup")
         return original(job_ids, retries, due_date)
 
-    monkeypatch.setattr(engine, "set_job_retries", failing)
+    monkeypatch.setattr(set_job_retries_type, "set_job_retries", failing)
     outcomes = drain_jobs()
     assert [outcome for _, outcome in outcomes].count("failed") == 3
     stats = statistics(client, batch["id"])
@@ -307,7 +333,7 @@ def test_failed_execution_job_keeps_the_batch_until_retried(
     assert drain_jobs() == []
 
     # Retrying the failed execution job lets the batch complete.
-    monkeypatch.setattr(engine, "set_job_retries", original)
+    monkeypatch.setattr(set_job_retries_type, "set_job_retries", original)
     original([failed_job["id"]], 1)
     db.session.commit()
     assert incidents_of(failed_job["id"]) == []
@@ -332,7 +358,7 @@ def test_execution_job_failing_once_is_retried(client, app_context, monkeypatch,
             raise RuntimeError("first call fails")
         return original(job_ids, retries, due_date)
 
-    monkeypatch.setattr(engine, "set_job_retries", flaky)
+    monkeypatch.setattr(set_job_retries_type, "set_job_retries", flaky)
     outcomes = [outcome for _, outcome in drain_jobs()]
     assert outcomes.count("failed") == 1
     assert len(calls) == 2
@@ -425,7 +451,7 @@ def test_delete_batch_with_failed_execution_job_removes_its_incident(
     def failing(*args, **kwargs):
         raise RuntimeError("nope")
 
-    monkeypatch.setattr(engine, "set_job_retries", failing)
+    monkeypatch.setattr(set_job_retries_type, "set_job_retries", failing)
     drain_jobs()
     execution = job_rows(batch["batchJobDefinitionId"])[0]
     assert len(incidents_of(execution["id"])) == 1
@@ -617,11 +643,11 @@ def test_failed_execution_job_retried_over_rest(client, app_context, monkeypatch
     def failing(*args, **kwargs):
         raise RuntimeError("down")
 
-    monkeypatch.setattr(engine, "set_job_retries", failing)
+    monkeypatch.setattr(set_job_retries_type, "set_job_retries", failing)
     drain_jobs()
     failed = job_rows(batch["batchJobDefinitionId"])[0]
     assert failed["retries"] == 0 and statistics(client, batch["id"])["failedJobs"] == 1
-    monkeypatch.setattr(engine, "set_job_retries", original)
+    monkeypatch.setattr(set_job_retries_type, "set_job_retries", original)
     url = (f"/engine-rest/job/{failed['id']}/retries" if how == "job"
            else f"/engine-rest/job-definition/{batch['batchJobDefinitionId']}/retries")
     response = client.put(url, json={"retries": 2})

@@ -1,15 +1,21 @@
-"""The batch engine: set-job-retries batches (spec B.3, B.5, with A8-A11).
+"""The batch engine, the same for every batch type (spec B.5, with A8-A11).
 
-Creation (one transaction, in the request): the selection is resolved in the database by one
-``INSERT ... SELECT`` into ``batch_element`` (the union of explicit ids and the job query,
-deduplicated, each element numbered into its slice), then the batch row, its history row,
-its three job definitions and its seed job are written. Nothing of the selection passes
-through Python.
+What differs between types (request checks, selection, configuration, how a slice is applied)
+is declared by an app.services.batches.types.BatchType; everything else is here.
+
+Creation (:func:`create_batch`, one transaction, in the request): the type's cheap checks run
+first, before anything is written. Then the selection is resolved in the database by one
+``INSERT ... SELECT`` into ``batch_element`` (the union of explicit ids and the query,
+deduplicated, each element numbered into its slice), and the batch row (with the type's
+configuration, stored once), its history row, its three job definitions and its seed job are
+written. Nothing of the selection passes through Python.
 
 Seed, execution and monitor work are ordinary jobs run by the executor (their handlers are in
 app.services.batches.handlers) and apply their effects in the executor's finishing transaction,
-so a job run twice applies them once. A batch completes when no execution job is left: checked
-at once by the last execution job to finish (A9) and every ``batchPollTime`` by the monitor.
+so a job run twice applies them once. An execution job carries only its batch id and slice
+number and reads the configuration from the batch row. A batch completes when no execution job
+is left: checked after an execution job's commit when it may have been the last one (A9), and
+every ``batchPollTime`` by the monitor.
 """
 
 import json
@@ -17,28 +23,19 @@ import math
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, String, bindparam, delete, func, insert, literal, select, update
+from sqlalchemy import Integer, String, bindparam, delete, exists, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from app.core.dates import parse_date, utcnow
+from app.core.dates import utcnow
 from app.core.errors import InvalidRequest
-from app.core.names import BATCH_TYPE_SET_JOB_RETRIES, HANDLER_BATCH_MONITOR, HANDLER_BATCH_SEED
+from app.core.names import HANDLER_BATCH_MONITOR, HANDLER_BATCH_SEED
 from app.extensions import db
 from app.models import new_id
 from app.models.tables import batch_element_table, batch_table, historic_batch_table, job_definition_table, job_table
+from app.services.batches.types import SliceResult, get_batch_type
 from app.services.dispatch import wake_executor_after_commit
 from app.services.incidents import delete_failed_job_incidents
-from app.services.jobs.query import select_job_ids
-from app.services.jobs.retries import UNSET, set_job_retries
 from app.services.sql import is_postgres
-
-# Columns both the runtime and the historic batch carry.
-SHARED_COLUMNS = (
-    "id", "type", "total_jobs", "batch_jobs_per_seed", "invocations_per_batch_job",
-    "seed_job_definition_id", "monitor_job_definition_id", "batch_job_definition_id",
-    "tenant_id", "create_user_id", "start_time", "execution_start_time", "element_count",
-    "skipped_elements",
-)
 
 
 def invocations_per_batch_job(batch_type):
@@ -54,70 +51,70 @@ def _explicit_ids_select(ids):
     return select(json_each.c.value.label("id"))
 
 
-def _insert_elements(batch_id, job_ids, job_query, invocations):
+def _insert_elements(batch_id, selection, invocations):
     """Write the deduplicated selection as (batch_id, slice, job_id) rows; returns the count.
 
     Without explicit ids the query's own rows are numbered in scan order, which on
     PostgreSQL keeps the jobs of one slice close together on disk (fewer pages per slice).
     """
-    if job_ids:
-        job_ids = list(dict.fromkeys(job_ids))
-    if not job_ids:
-        selection = select_job_ids(job_query).subquery("selection")
+    if not selection.ids:
+        chosen = selection.query.subquery("selection")
         number = func.row_number().over()
-    elif job_query is None:
-        selection = _explicit_ids_select(job_ids).subquery("selection")
-        number = func.row_number().over(order_by=selection.c.id)
+    elif selection.query is None:
+        chosen = _explicit_ids_select(selection.ids).subquery("selection")
+        number = func.row_number().over(order_by=chosen.c.id)
     else:
         # UNION removes the overlap between the explicit ids and the query's result.
-        selection = select_job_ids(job_query).union(_explicit_ids_select(job_ids)).subquery("selection")
-        number = func.row_number().over(order_by=selection.c.id)
+        chosen = selection.query.union(_explicit_ids_select(selection.ids)).subquery("selection")
+        number = func.row_number().over(order_by=chosen.c.id)
     numbered = select(
         literal(batch_id, String).label("batch_id"),
         # "//": integer division on every database ("/" is true division in SQLAlchemy 2).
         ((number - 1) // literal(invocations, Integer)).label("slice"),
-        selection.c.id.label("job_id"),
+        chosen.c.id.label("job_id"),
     )
     result = db.session.execute(
         insert(batch_element_table).from_select(["batch_id", "slice", "job_id"], numbered))
     return result.rowcount
 
 
-def create_set_job_retries_batch(retries, job_ids=None, job_query=None, due_date_set=False, due_date=None,
-                                 user_id=None):
-    """Create the batch in one transaction and commit; returns the batch row (a mapping).
+def create_batch(type_name, request, user_id=None):
+    """Create a batch of the registered type ``type_name`` for a loaded ``request``, in one
+    transaction, and commit; returns the batch row (a mapping).
 
-    Raises InvalidRequest("jobIds is empty") when the selection is empty: nothing is written.
+    The type's checks raise before anything is written; an empty selection raises the type's
+    ``empty_selection_message`` and leaves nothing behind either.
     """
-    config = current_app.config
-    batch_type = BATCH_TYPE_SET_JOB_RETRIES
-    invocations = invocations_per_batch_job(batch_type)
-    per_seed = config["BATCH_JOBS_PER_SEED"]
+    batch_type = get_batch_type(type_name)
+    selection = batch_type.selection(request)
+    if selection.query is None and not selection.ids:
+        raise InvalidRequest(batch_type.empty_selection_message)
+    invocations = invocations_per_batch_job(batch_type.name)
+    per_seed = current_app.config["BATCH_JOBS_PER_SEED"]
     now = utcnow()
     batch_id = new_id()
     try:
-        elements = _insert_elements(batch_id, job_ids, job_query, invocations)
-        # Camunda's order: an empty selection is reported before negative retries (B.3.2).
+        # Cheap checks (a probe at most) before the selection is written.
+        batch_type.validate(request, selection)
+        configuration = batch_type.configuration(request)
+        elements = _insert_elements(batch_id, selection, invocations)
         if elements == 0:
-            raise InvalidRequest("jobIds is empty")
-        if retries < 0:
-            raise InvalidRequest("Retries count is not greater than or equal to 0")
+            raise InvalidRequest(batch_type.empty_selection_message)
         seed_definition, monitor_definition, execution_definition = new_id(), new_id(), new_id()
         db.session.execute(insert(job_definition_table), [
             dict(id=definition_id, job_type=job_type, job_configuration=batch_id, suspended=False)
             for definition_id, job_type in ((seed_definition, HANDLER_BATCH_SEED),
                                             (monitor_definition, HANDLER_BATCH_MONITOR),
-                                            (execution_definition, batch_type))
+                                            (execution_definition, batch_type.name))
         ])
+        # The columns the runtime batch and its history share.
         shared = dict(
-            id=batch_id, type=batch_type, total_jobs=math.ceil(elements / invocations),
+            id=batch_id, type=batch_type.name, total_jobs=math.ceil(elements / invocations),
             batch_jobs_per_seed=per_seed, invocations_per_batch_job=invocations,
             seed_job_definition_id=seed_definition, monitor_job_definition_id=monitor_definition,
             batch_job_definition_id=execution_definition, tenant_id=None, create_user_id=user_id,
             start_time=now, execution_start_time=None, element_count=elements, skipped_elements=0,
         )
-        configuration = {"retries": retries, "dueDateSet": bool(due_date_set),
-                         "dueDate": due_date.isoformat() if due_date is not None else None}
         db.session.execute(insert(batch_table).values(
             **shared, revision=1, jobs_created=0, suspended=False, configuration=configuration))
         db.session.execute(insert(historic_batch_table).values(**shared, end_time=None, removal_time=None))
@@ -157,14 +154,11 @@ def run_seed(batch_id):
     last = min(first + batch["batch_jobs_per_seed"], batch["total_jobs"])
     config = current_app.config
     now = utcnow()
-    batch_configuration = batch["configuration"]
     if last > first:
+        # An execution job names its slice; what to apply is read from the batch row when it runs.
         db.session.execute(insert(job_table), [
             dict(id=new_id(), revision=1, type="message", handler_type=batch["type"],
-                 handler_configuration={"batchId": batch_id, "slice": slice_number,
-                                        "retries": batch_configuration["retries"],
-                                        "dueDateSet": batch_configuration["dueDateSet"],
-                                        "dueDate": batch_configuration["dueDate"]},
+                 handler_configuration={"batchId": batch_id, "slice": slice_number},
                  job_definition_id=batch["batch_job_definition_id"], due_date=None,
                  retries=config["DEFAULT_JOB_RETRIES"], suspended=batch["suspended"],
                  priority=config["BATCH_JOB_PRIORITY"], create_time=now, batch_id=batch_id)
@@ -200,21 +194,21 @@ def _mark_execution_started(batch_id, now):
             db.session.execute(statement)
 
 
-def run_execution_slice(configuration):
-    """Apply the batch's retries to one slice; missing jobs are skipped and counted (A10)."""
-    batch_id, slice_number = configuration["batchId"], configuration["slice"]
-    now = utcnow()
-    started = db.session.execute(
-        select(batch_table.c.execution_start_time).where(batch_table.c.id == batch_id)).first()
-    if started is not None and started[0] is None:
-        _mark_execution_started(batch_id, now)
+def run_execution_slice(batch_id, slice_number):
+    """Apply the batch's type to one slice; missing jobs are skipped and counted (A10).
+
+    Returns the type's SliceResult; a slice whose batch was deleted meanwhile does nothing.
+    """
+    b = batch_table.c
+    batch = db.session.execute(
+        select(b.type, b.configuration, b.execution_start_time).where(b.id == batch_id)).first()
+    if batch is None:
+        return SliceResult()
+    if batch.execution_start_time is None:
+        _mark_execution_started(batch_id, utcnow())
     slice_filter = (batch_element_table.c.batch_id == batch_id, batch_element_table.c.slice == slice_number)
     ids = db.session.execute(select(batch_element_table.c.job_id).where(*slice_filter)).scalars().all()
-    due_date = UNSET
-    if configuration.get("dueDateSet"):
-        raw = configuration.get("dueDate")
-        due_date = None if raw is None else parse_date(raw)
-    result = set_job_retries(ids, configuration["retries"], due_date)
+    result = get_batch_type(batch.type).apply_slice(ids, batch.configuration)
     if result.missing:
         for table in (batch_table, historic_batch_table):
             db.session.execute(update(table).where(table.c.id == batch_id)
@@ -285,9 +279,29 @@ def run_monitor(batch_id, running_job_id):
     return False
 
 
-def complete_in_own_transaction(batch_id):
-    """The event-driven completion (A9), run after an execution job's commit."""
+def may_be_complete(batch_id):
+    """True when the seed is done and no execution job of the batch is left.
+
+    One statement, no lock: the batch row by its key and an ``EXISTS`` on the execution jobs'
+    job definition (an index lookup that stops at the first row). Run after an execution job's
+    commit, so of two slices finishing together at least the later one sees the other gone.
+    """
+    b = batch_table.c
+    execution_job_left = exists().where(job_table.c.job_definition_id == b.batch_job_definition_id)
+    statement = select(b.id).where(b.id == batch_id, b.jobs_created == b.total_jobs, ~execution_job_left)
+    return db.session.execute(statement).first() is not None
+
+
+def complete_after_slice(batch_id):
+    """The event-driven completion (A9), run after an execution job's commit.
+
+    Only a slice that may have been the last one takes the batch row lock and completes the
+    batch; every other slice ends with the cheap check. The monitor stays the fallback.
+    """
     try:
+        if not may_be_complete(batch_id):
+            db.session.rollback()  # end the read-only transaction
+            return False
         done = complete_if_done(batch_id)
         db.session.commit()
         return done
