@@ -57,10 +57,11 @@ def read(log_path):
 
 
 def get(url, **kwargs):
-    """GET that answers None while the server is not listening yet."""
+    """GET that answers None while the server is not listening yet, or is listening but its
+    worker is still booting (on a loaded machine that can take longer than the read timeout)."""
     try:
         return requests.get(url, timeout=5, **kwargs)
-    except requests.ConnectionError:
+    except (requests.ConnectionError, requests.Timeout):
         return None
 
 
