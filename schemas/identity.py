@@ -10,7 +10,7 @@ Bodies: ``UserDto`` (``profile`` + ``credentials``), ``UserProfileDto``, ``UserC
 databases can store, so that a bad body is a 400 and never reaches SQL.
 """
 
-from marshmallow import fields, pre_load, validate
+from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
 from app.core.errors import InvalidRequest
 from app.core.permissions import permission_names
@@ -25,6 +25,7 @@ from schemas.common import (
     load_or_400,
     resolve_ordering,
     split_list_param,
+    storable_text,
 )
 
 MAX_PASSWORD_LENGTH = 1024  # as app.services.identity.passwords
@@ -128,8 +129,11 @@ class GroupQueryBodySchema(BaseSchema):
         return data
 
 
+_GROUP_QUERY_BODY = GroupQueryBodySchema()
+
+
 def group_query_from_json(body):
-    loaded = load_or_400(GroupQueryBodySchema(), {} if body is None else body)
+    loaded = load_or_400(_GROUP_QUERY_BODY, {} if body is None else body)
     check_sort_values(loaded.get("sort_by"), loaded.get("sort_order"), _GROUP_SORT, from_get=False)
     sorting = loaded.get("sorting") or []
     ordering = resolve_ordering(loaded.get("sort_by"), loaded.get("sort_order"), sorting, _GROUP_SORT)
@@ -141,13 +145,21 @@ def group_query_from_json(body):
 # --- bodies -------------------------------------------------------------------------------
 
 def _text(data_key=None, length=255):
-    return fields.String(data_key=data_key, allow_none=True, validate=validate.Length(max=length))
+    return fields.String(data_key=data_key, allow_none=True, validate=[validate.Length(max=length), storable_text])
 
 
-class _ObjectSchema(BaseSchema):
-    """A JSON object body; ``example`` shows what one looks like in the 400's message."""
+class _ObjectSchema(Schema):
+    """A JSON object body; ``example`` shows what one looks like in the 400's message.
+
+    Not BaseSchema: it appends the text check to each field when a schema is built, and
+    marshmallow's field copies share their validator lists, so a schema used both alone and
+    nested (UserProfileDto) would report each problem twice. The fields here name the check.
+    """
 
     example = "{}"
+
+    class Meta:
+        unknown = EXCLUDE
 
     @pre_load
     def _require_object(self, data, **kwargs):
@@ -168,9 +180,8 @@ class UserProfileSchema(_ObjectSchema):
 class UserCredentialsSchema(_ObjectSchema):
     example = '{"password": "s3cret", "authenticatedUserPassword": "my own password"}'
 
-    password = fields.String(allow_none=True, validate=validate.Length(max=MAX_PASSWORD_LENGTH))
-    authenticated_user_password = fields.String(data_key="authenticatedUserPassword", allow_none=True,
-                                                validate=validate.Length(max=MAX_PASSWORD_LENGTH))
+    password = _text(length=MAX_PASSWORD_LENGTH)
+    authenticated_user_password = _text("authenticatedUserPassword", MAX_PASSWORD_LENGTH)
 
 
 class UserCreateSchema(_ObjectSchema):
@@ -199,7 +210,7 @@ class AuthorizationSchema(_ObjectSchema):
     example = '{"type": 1, "permissions": ["READ"], "userId": "jonny1", "resourceType": 13, "resourceId": "*"}'
 
     type = Int32(allow_none=True)
-    permissions = fields.List(fields.String(), allow_none=True)
+    permissions = fields.List(fields.String(validate=storable_text), allow_none=True)
     user_id = _text("userId")
     group_id = _text("groupId")
     resource_type = Int32(data_key="resourceType", allow_none=True)
@@ -209,8 +220,19 @@ class AuthorizationSchema(_ObjectSchema):
 class VerifySchema(_ObjectSchema):
     example = '{"username": "jonny1", "password": "s3cret"}'
 
-    username = fields.String(allow_none=True)
-    password = fields.String(allow_none=True)
+    username = _text(length=MAX_PASSWORD_LENGTH)
+    password = _text(length=MAX_PASSWORD_LENGTH)
+
+
+# One instance each: BaseSchema adds its text check to the fields when a schema is built, and
+# marshmallow's field copies share their validator lists, so building per request would pile them up.
+_USER_CREATE = UserCreateSchema()
+_USER_PROFILE = UserProfileSchema()
+_USER_CREDENTIALS = UserCredentialsSchema()
+_GROUP = GroupSchema()
+_TENANT = TenantSchema()
+_AUTHORIZATION = AuthorizationSchema()
+_VERIFY = VerifySchema()
 
 
 def _non_empty_password(password):
@@ -221,7 +243,7 @@ def _non_empty_password(password):
 
 def load_user_create(body):
     """``(profile, password)``; Camunda's 400 when the profile or its id is missing."""
-    loaded = load_or_400(UserCreateSchema(), body)
+    loaded = load_or_400(_USER_CREATE, body)
     profile = loaded.get("profile")
     if profile is None or profile.get("id") is None:
         raise InvalidRequest("request object must provide profile information with valid id.")
@@ -230,28 +252,28 @@ def load_user_create(body):
 
 
 def load_user_profile(body):
-    return load_or_400(UserProfileSchema(), body)
+    return load_or_400(_USER_PROFILE, body)
 
 
 def load_user_credentials(body):
     """``(password, authenticatedUserPassword)``; a new password is required and not empty."""
-    loaded = load_or_400(UserCredentialsSchema(), body)
+    loaded = load_or_400(_USER_CREDENTIALS, body)
     if not loaded.get("password"):
         raise InvalidRequest("password must be given and must not be empty")
     return loaded["password"], loaded.get("authenticated_user_password")
 
 
 def load_group(body):
-    return load_or_400(GroupSchema(), body)
+    return load_or_400(_GROUP, body)
 
 
 def load_tenant(body):
-    return load_or_400(TenantSchema(), body)
+    return load_or_400(_TENANT, body)
 
 
 def load_authorization(body, creating):
     """AuthorizationCreateDto (``creating``) or AuthorizationDto (an update); ``type`` is needed to create."""
-    loaded = load_or_400(AuthorizationSchema(), body)
+    loaded = load_or_400(_AUTHORIZATION, body)
     if creating and loaded.get("type") is None:
         raise InvalidRequest("type is null: use 0 (GLOBAL), 1 (GRANT) or 2 (REVOKE)")
     if creating and loaded.get("permissions") is None:
@@ -260,7 +282,7 @@ def load_authorization(body, creating):
 
 
 def load_verify(body):
-    loaded = load_or_400(VerifySchema(), {} if body is None else body)
+    loaded = load_or_400(_VERIFY, {} if body is None else body)
     if loaded.get("username") is None or loaded.get("password") is None:
         raise InvalidRequest("Username and password are required")
     return loaded["username"], loaded["password"]
