@@ -15,8 +15,14 @@ from sqlalchemy.engine import Engine
 from config import select_config
 
 
-def create_app(config_object=None, overrides=None):
-    """Build the Flask app. ``config_object`` is a config class or an ``APP_ENV`` name."""
+def create_app(config_object=None, overrides=None, serving=False):
+    """Build the Flask app. ``config_object`` is a config class or an ``APP_ENV`` name.
+
+    ``serving``: this process serves requests or runs jobs (the Procfile's web and worker, the
+    embedded mode), so it refuses to start in a state it cannot work in: authentication on and
+    no administrator who could log in. The CLI (migrations, ``flask users``) builds the app
+    without it, since that is how an administrator gets created.
+    """
     if config_object is None or isinstance(config_object, str):
         config_object = select_config(config_object)
     app = Flask(__name__, instance_relative_config=False)
@@ -34,6 +40,8 @@ def create_app(config_object=None, overrides=None):
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
+    if serving:
+        _require_administrator(app)
     return app
 
 
@@ -87,11 +95,22 @@ def _migrations_dir():
 
 def _register_blueprints(app):
     from app.api import register_blueprints
+    from app.api.auth import init_authentication
 
+    init_authentication(app)
     register_blueprints(app)
 
 
 def _register_cli(app):
     from app.cli import jobs_cli
+    from app.identity_cli import users_cli
 
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(users_cli)
+
+
+def _require_administrator(app):
+    from app.services.identity.bootstrap import require_administrator
+
+    with app.app_context():
+        require_administrator()

@@ -8,6 +8,9 @@ filesystem Celery broker under ``INSTANCE_DIR``, ``instance/`` by default). It
    ``DEMO_DATA_ON_FIRST_START=false`` turns that off, ``make demo`` adds more later),
 3. starts a real Celery worker process (one pool child: SQLite takes one writer at a time) and
    the web server (gunicorn with one process of two threads; werkzeug where gunicorn cannot run),
+   listening on 127.0.0.1 only (``HOST`` changes that), which is why authentication may be off
+   here (``AUTH_ENABLED=true`` turns it on; the banner says which; with it on, the administrator
+   comes from ``JOBSERVICE_ADMIN_USER`` / ``JOBSERVICE_ADMIN_PASSWORD`` or ``flask users create``),
 4. prints the URL once the API answers, and supervises both: Ctrl-C or SIGTERM stops both
    cleanly (exit 0); if either dies, the other is stopped and this process exits 1.
 
@@ -45,17 +48,33 @@ def say(message):
 
 
 def prepare_database(flask_app):
-    """Migrate; on the first start, fill the empty job table with demo jobs. Returns how many."""
+    """Migrate; create or update the administrator from the environment when it is set; on the
+    first start, fill the empty job table with demo jobs. Returns how many."""
     import flask_migrate
     from sqlalchemy import func, inspect, select
 
+    from app.core.errors import ApiError
     from app.extensions import db
     from app.models import Job
     from app.services.demo import create_demo_jobs
+    from app.services.identity.bootstrap import (
+        ADMIN_PASSWORD_VARIABLE,
+        ADMIN_USER_VARIABLE,
+        bootstrap_administrator,
+        require_administrator,
+    )
+    from config import ConfigurationError
 
     with flask_app.app_context():
         first_start = not inspect(db.engine).has_table("alembic_version")
         flask_migrate.upgrade()
+        admin_user, admin_password = os.environ.get(ADMIN_USER_VARIABLE), os.environ.get(ADMIN_PASSWORD_VARIABLE)
+        if admin_user and admin_password:
+            try:
+                say(f"administrator {admin_user}: {bootstrap_administrator(admin_user, admin_password)}")
+            except ApiError as error:
+                raise ConfigurationError(f"{ADMIN_USER_VARIABLE}/{ADMIN_PASSWORD_VARIABLE}: {error.message}") from None
+        require_administrator()  # the processes below would refuse to start otherwise
         created = 0
         if flask_app.config["DEMO_DATA_ON_FIRST_START"] and first_start:
             if db.session.scalar(select(func.count()).select_from(Job)) == 0:
@@ -89,10 +108,10 @@ def web_command(host, port):
             "-b", f"{host}:{port}",
             "--workers", "1", "--threads", str(WEB_THREADS),
             "--graceful-timeout", "10",
-            "app:create_app()",
+            "app:create_app(serving=True)",
         ]
     return "werkzeug", [
-        sys.executable, "-m", "flask", "--app", "app:create_app()", "run",
+        sys.executable, "-m", "flask", "--app", "app:create_app(serving=True)", "run",
         "--host", host, "--port", str(port), "--with-threads", "--no-reload", "--no-debugger",
     ]
 
@@ -196,8 +215,18 @@ class Supervisor:
             pass
 
 
-def wait_until_ready(supervisor, url, timeout):
-    """Poll ``url`` until it answers 200. False if a child died or a stop was asked for first."""
+def auth_line(config, host):
+    """The banner's word on authentication: on, or off and who can therefore reach the API."""
+    if config["AUTH_ENABLED"]:
+        return "on (HTTP Basic; flask --app app users create <id> --admin adds a user)"
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return "OFF: anyone on this machine can use the API (AUTH_ENABLED=true turns it on)"
+    return f"OFF and listening on {host}: anyone who can reach it can use the API (AUTH_ENABLED=true turns it on)"
+
+
+def wait_until_ready(supervisor, url, timeout, auth_enabled=False):
+    """Poll ``url`` until it answers (200, or 401 when authentication is on: the API is up and
+    guarding itself). False if a child died or a stop was asked for first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if supervisor.stop_requested.is_set() or supervisor.dead_child():
@@ -206,6 +235,9 @@ def wait_until_ready(supervisor, url, timeout):
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return True
+        except urllib.error.HTTPError as error:
+            if auth_enabled and error.code == 401:
+                return True
         except (urllib.error.URLError, OSError):
             pass
         supervisor.stop_requested.wait(POLL_SECONDS)
@@ -243,9 +275,13 @@ def main(argv=None):
     instance_dir = INSTANCE_DIR.resolve()
     instance_dir.mkdir(parents=True, exist_ok=True)
 
-    prepare_database(flask_app)
+    try:
+        prepare_database(flask_app)
+    except ConfigurationError as exc:
+        say(f"configuration error: {exc}")
+        return EXIT_STARTUP_FAILED
 
-    host = os.environ.get("HOST") or "0.0.0.0"
+    host = os.environ.get("HOST") or "127.0.0.1"
     port = config["PORT"]
     local_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     base_url = f"http://{local_host}:{port}{config['REST_BASE_PATH']}"
@@ -259,7 +295,7 @@ def main(argv=None):
         server, command = web_command(host, port)
         supervisor.start(f"web server ({server})", command)
 
-        if wait_until_ready(supervisor, f"{base_url}/job/count", READY_TIMEOUT_SECONDS):
+        if wait_until_ready(supervisor, f"{base_url}/job/count", READY_TIMEOUT_SECONDS, config["AUTH_ENABLED"]):
             curl_host = "localhost" if local_host == "127.0.0.1" else local_host
             broker = _redact(config["BROKER_URL"])
             if broker.startswith("filesystem://"):
@@ -268,7 +304,9 @@ def main(argv=None):
                 f"\njobservice is running: {base_url}\n"
                 f"  database: {_redact(config['SQLALCHEMY_DATABASE_URI'])}\n"
                 f"  broker:   {broker}\n"
-                f"  try:      curl -s -X POST {curl_host}:{port}{config['REST_BASE_PATH']}/job "
+                f"  auth:     {auth_line(config, host)}\n"
+                f"  try:      curl -s {'-u USER:PASSWORD ' if config['AUTH_ENABLED'] else ''}"
+                f"-X POST {curl_host}:{port}{config['REST_BASE_PATH']}/job "
                 "-H 'Content-Type: application/json' -d '{\"noRetriesLeft\":true}'\n"
                 "  Ctrl-C stops it.\n",
                 flush=True,

@@ -39,7 +39,10 @@ def _error_response(status, type_, message, code=None):
 def register_error_handlers(app):
     @app.errorhandler(ApiError)
     def handle_api_error(error):
-        return _error_response(error.status, error.type, error.message, error.code)
+        # to_dict, not the three keys: some errors carry more (AuthorizationExceptionDto).
+        response = jsonify(error.to_dict())
+        response.status_code = error.status
+        return response
 
     @app.errorhandler(ValidationError)
     def handle_validation_error(error):

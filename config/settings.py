@@ -9,6 +9,7 @@ drops the schema of its database, so a URL exported for the service must never r
 
 import json
 import os
+import re
 from pathlib import Path
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
@@ -90,6 +91,15 @@ def env_json_int_map(name):
     return value
 
 
+def env_regex(name, default):
+    pattern = env_str(name, default)
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConfigurationError(f"{name} is not a valid regular expression: {exc}") from None
+    return pattern
+
+
 def normalise_database_url(url):
     """Heroku still hands out ``postgres://`` URLs, which SQLAlchemy 1.4+ refuses."""
     if url and url.startswith("postgres://"):
@@ -149,6 +159,19 @@ class BaseConfig:
     # --- demo data on first start (embedded mode) ---
     DEMO_DATA_ON_FIRST_START = False
 
+    # --- security (README "Security") ---
+    # HTTP Basic on every route; each mode decides its default (production on, the others off).
+    AUTH_ENABLED = False
+    # How long a verified user + password stays verified in one process (0: verify every request).
+    AUTH_CACHE_SECONDS = env_float("AUTH_CACHE_SECONDS", 60.0, minimum=0)
+    # argon2id cost of new password hashes: OWASP's minimum (19 MiB, 2 passes, 1 lane) by
+    # default. A stored hash keeps its own parameters; it is rehashed at the next login after a change.
+    PASSWORD_HASH_TIME_COST = env_int("PASSWORD_HASH_TIME_COST", 2, minimum=1)
+    PASSWORD_HASH_MEMORY_KIB = env_int("PASSWORD_HASH_MEMORY_KIB", 19456, minimum=8)
+    PASSWORD_HASH_PARALLELISM = env_int("PASSWORD_HASH_PARALLELISM", 1, minimum=1)
+    # User, group and tenant ids must match it (Camunda's generalResourceWhitelistPattern).
+    IDENTITY_ID_PATTERN = env_regex("IDENTITY_ID_PATTERN", "[a-zA-Z0-9]+|camunda-admin")
+
     @classmethod
     def validate(cls):
         """Fail fast with a message an operator can act on."""
@@ -167,6 +190,8 @@ class DevelopmentConfig(BaseConfig):
     BROKER_FOLDER = env_str("BROKER_FOLDER", str(INSTANCE_DIR / "broker"))
     DEMO_DATA_ON_FIRST_START = env_bool("DEMO_DATA_ON_FIRST_START", True)
     JOB_DEMO_HANDLERS = env_bool("JOB_DEMO_HANDLERS", True)  # the README's walk-through uses them
+    # The embedded mode listens on 127.0.0.1 only, so it may run without authentication.
+    AUTH_ENABLED = env_bool("AUTH_ENABLED", False)
 
 
 class TestConfig(BaseConfig):
@@ -185,6 +210,13 @@ class TestConfig(BaseConfig):
     BROKER_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:1/0")
     BROKER_FOLDER = env_str("BROKER_FOLDER", str(INSTANCE_DIR / "test-broker"))
     JOB_DEMO_HANDLERS = True
+    # The suite runs without authentication; tests/security builds apps with it on. Cheap
+    # hashes keep those tests fast (the parameters travel inside each hash).
+    AUTH_ENABLED = False
+    AUTH_CACHE_SECONDS = 60.0
+    PASSWORD_HASH_TIME_COST = 1
+    PASSWORD_HASH_MEMORY_KIB = 256
+    PASSWORD_HASH_PARALLELISM = 1
 
 
 class ProductionConfig(BaseConfig):
@@ -193,6 +225,9 @@ class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
     SQLALCHEMY_DATABASE_URI = normalise_database_url(env_str("DATABASE_URL"))
     BROKER_URL = env_str("REDIS_URL")
+    # Off only explicitly (AUTH_ENABLED=false), e.g. behind a gateway that authenticates; every
+    # process then logs a warning when it starts.
+    AUTH_ENABLED = env_bool("AUTH_ENABLED", True)
 
     @classmethod
     def validate(cls):

@@ -13,7 +13,7 @@ from app import create_app
 from app.core.names import TASK_ACQUIRE
 from app.extensions import db
 
-flask_app = create_app()
+flask_app = create_app(serving=True)  # refuses to start with authentication on and no administrator
 celery = flask_app.extensions["celery"]
 app = celery  # what `celery -A workers.celery_app` looks for
 

@@ -6,12 +6,29 @@ Our extensions (``/api/...``) live outside that namespace.
 """
 
 
-from app.api import batches, historic_batches, incidents, ingest, job_definitions, jobs
+from app.api import (
+    authorizations,
+    batches,
+    groups,
+    historic_batches,
+    identity,
+    incidents,
+    ingest,
+    job_definitions,
+    jobs,
+    tenants,
+    users,
+)
+
+CAMUNDA_BLUEPRINTS = (
+    jobs.bp, job_definitions.bp, incidents.bp, batches.bp, historic_batches.bp,
+    users.bp, groups.bp, tenants.bp, authorizations.bp, identity.bp,
+)
 
 
 def register_blueprints(app):
     base = app.config["REST_BASE_PATH"]
-    for blueprint in (jobs.bp, job_definitions.bp, incidents.bp, batches.bp, historic_batches.bp):
+    for blueprint in CAMUNDA_BLUEPRINTS:
         app.register_blueprint(blueprint, url_prefix=base)
         app.register_blueprint(blueprint, url_prefix=f"{base}/engine/default",
                                name=f"default_engine_{blueprint.name}")

@@ -5,6 +5,7 @@ The services read and write rows with Core statements (``select(job_table)``,
 """
 
 from app.models.batch import Batch, BatchElement, HistoricBatch
+from app.models.identity import Authorization, Group, GroupMember, Tenant, TenantMember, User
 from app.models.incident import Incident
 from app.models.job import Job, JobDefinition, JobStacktrace
 
@@ -15,3 +16,10 @@ incident_table = Incident.__table__
 batch_table = Batch.__table__
 historic_batch_table = HistoricBatch.__table__
 batch_element_table = BatchElement.__table__
+
+user_table = User.__table__
+group_table = Group.__table__
+group_member_table = GroupMember.__table__
+tenant_table = Tenant.__table__
+tenant_member_table = TenantMember.__table__
+authorization_table = Authorization.__table__
