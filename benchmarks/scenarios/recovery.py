@@ -159,10 +159,13 @@ def run_with_fault(bench, label, retries, workers, fault):
     try:
         for leftover in client.request("GET", f"{REST}/batch").expect(200).json():  # of a run that failed
             abandon_batch(client, leftover["id"])
+        posted = time.monotonic()
         batch = client.request("POST", f"{REST}/job/retries", {"retries": retries, "jobQuery": {"noRetriesLeft": True}},
                                retry=False).expect(200).json()
         progress = wait_for_progress(bench, client, batch, stack)
+        before_fault = time.monotonic() - posted  # the pace of the batch while nothing failed
         since, details = fault(stack)
+        details = {"POST -> fault": fmt_seconds(before_fault), **details}
         seconds = wait_for_end(client, batch["id"], since, bench.args.recovery_cap_seconds)
         if seconds is None:
             abandon_batch(client, batch["id"])
@@ -171,7 +174,7 @@ def run_with_fault(bench, label, retries, workers, fault):
         stack.stop()
     checks = recovery.check(retries) if seconds is not None else None
     return {"seconds": seconds, "progress": progress, "checks": checks, "details": details, "batch": batch,
-            "label": label, "retries": retries}
+            "label": label, "retries": retries, "since": since}
 
 
 def add_rows(bench, key, outcome, what, target_seconds=30):
@@ -194,7 +197,7 @@ def add_rows(bench, key, outcome, what, target_seconds=30):
 def note_run(bench, key, outcome):
     details = "; ".join(f"{name} {value}" for name, value in outcome["details"].items())
     bench.note(key, f"{outcome['label']}: batch {outcome['batch']['id']}, retries {outcome['retries']}; {details}. "
-                    f"Recorded {datetime.now(timezone.utc):%H:%M:%S} UTC.")
+                    f"Counted from {datetime.fromtimestamp(outcome['since'], timezone.utc):%H:%M:%S} UTC.")
 
 
 def job_lock_note(bench, key):

@@ -23,7 +23,7 @@ STACK = None  # starts its own web and workers
 FLOOR_HANDLER = "bench.floor"
 FLOOR_PROCESSES = 2
 PROCESS_KEY = "bench-p5"
-INGEST_CHUNK = 2000
+INGEST_CHUNK = 500  # small requests: the web's memory peak stays that of the executor run
 INSERT_JOBS = """
 INSERT INTO job (id, revision, type, handler_type, retries, suspended, priority, create_time)
 SELECT gen_random_uuid()::text, 1, 'message', %s, 3, false, 0, date_trunc('milliseconds', now() AT TIME ZONE 'UTC')
