@@ -22,7 +22,7 @@ COUNT ?= 500
 procfile = @line="$$(sed -n 's/^$(1):[[:space:]]*//p' Procfile)"; echo "$$line"; \
 	PATH="$(abspath $(BIN)):$$PATH" exec sh -c "$$line"
 
-.PHONY: help install run run-web run-worker migrate demo test lint bench bench-1m
+.PHONY: help install run run-web run-worker migrate demo test lint bench bench-1m bench-recovery
 
 help: ## List the targets
 	@echo "jobservice: make <target>"
@@ -73,3 +73,6 @@ bench: $(STAMP) ## Run the benchmarks
 
 bench-1m: $(STAMP) ## Run the benchmarks on one million jobs
 	$(BIN)/python -m benchmarks.run --jobs 1000000 $(BENCH_ARGS)
+
+bench-recovery: $(STAMP) ## Kill a worker, restart Redis and PostgreSQL mid-batch (private servers)
+	$(BIN)/python -m benchmarks.run --scenarios R1,R2,R3 $(BENCH_ARGS)

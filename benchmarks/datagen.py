@@ -23,8 +23,14 @@ so two runs with the same N load the same data; only dates move with the time of
 """
 
 import time
+from urllib.parse import urlsplit, urlunsplit
 
-from benchmarks.util import BenchError, connection, database_name, scalar
+import psycopg2
+from psycopg2 import sql
+
+from benchmarks.common import BenchError
+from benchmarks.db import connection, database_name, scalar, vacuum
+from benchmarks.processes import run_release
 
 FAILED_PERCENT = 40
 KEY_COUNT = 50
@@ -156,11 +162,6 @@ WHERE {where}
 
 def ensure_database(url):
     """Create the benchmark database when it does not exist (connecting to ``postgres``)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    import psycopg2
-    from psycopg2 import sql
-
     name = database_name(url)
     if not name:
         raise BenchError(f"--database-url names no database: {url}")
@@ -187,12 +188,12 @@ def reset_schema(url):
         cursor.execute("CREATE SCHEMA public")
 
 
-def run_migrations(app):
-    """The real migrations (``flask db upgrade``) with the production-mode benchmark app."""
-    from flask_migrate import upgrade
-
-    with app.app_context():
-        upgrade()
+def prepare(url, redis_url, work_dir):
+    """An empty ``public`` schema brought to the newest migration by the Procfile's release line."""
+    created = ensure_database(url)
+    reset_schema(url)
+    run_release(url, redis_url, work_dir / f"release-{database_name(url)}.log")
+    return created
 
 
 def load(url, n):
@@ -203,38 +204,39 @@ def load(url, n):
             cursor.execute("SET synchronous_commit = off")
             cursor.execute("SELECT date_trunc('milliseconds', now() AT TIME ZONE 'UTC')")
             anchor = cursor.fetchone()[0]
-            started = time.perf_counter()
-            cursor.execute(JOBS_SQL, {"n": n, "anchor": anchor, "messages": MESSAGES})
-            timings["jobs"] = time.perf_counter() - started
-            started = time.perf_counter()
-            cursor.execute(STACKTRACES_SQL.format(where="TRUE"))
-            timings["stack traces"] = time.perf_counter() - started
-            started = time.perf_counter()
-            cursor.execute(JOB_DEFINITIONS_SQL)
-            timings["job definitions"] = time.perf_counter() - started
-            started = time.perf_counter()
-            cursor.execute(INCIDENTS_SQL.format(where="retries = 0"))
-            timings["incidents"] = time.perf_counter() - started
+            steps = (("jobs", JOBS_SQL, {"n": n, "anchor": anchor, "messages": MESSAGES}),
+                     ("stack traces", STACKTRACES_SQL.format(where="TRUE"), None),
+                     ("job definitions", JOB_DEFINITIONS_SQL, None),
+                     ("incidents", INCIDENTS_SQL.format(where="retries = 0"), None))
+            for name, statement, params in steps:
+                started = time.perf_counter()
+                cursor.execute(statement, params)
+                timings[name] = time.perf_counter() - started
         conn.commit()
     started = time.perf_counter()
-    with connection(url, autocommit=True) as conn, conn.cursor() as cursor:
-        for table in ("job", "job_stacktrace", "job_definition", "incident"):
-            cursor.execute(f"VACUUM (ANALYZE) {table}")
-        cursor.execute("CHECKPOINT")
+    vacuum(url, "job", "job_stacktrace", "job_definition", "incident", analyze=True)
     timings["vacuum analyze"] = time.perf_counter() - started
-    facts = {"anchor": anchor, "timings": timings}
-    with connection(url) as conn:
-        facts["jobs"] = scalar(conn, "SELECT count(*) FROM job")
-        facts["failed"] = scalar(conn, "SELECT count(*) FROM job WHERE retries = 0")
-        facts["suspended"] = scalar(conn, "SELECT count(*) FROM job WHERE suspended")
-        facts["timers"] = scalar(conn, "SELECT count(*) FROM job WHERE type = 'timer'")
-        facts["job_definitions"] = scalar(conn, "SELECT count(*) FROM job_definition")
-        facts["incidents"] = scalar(conn, "SELECT count(*) FROM incident")
-        facts["job_table_bytes"] = scalar(conn, "SELECT pg_table_size('job')")
-        facts["job_total_bytes"] = scalar(conn, "SELECT pg_total_relation_size('job')")
+    facts = dict(data_facts(url), anchor=anchor, timings=timings)
     if facts["jobs"] != n:
         raise BenchError(f"loaded {facts['jobs']} jobs, expected {n}")
     return facts
+
+
+FACTS = {
+    "jobs": "SELECT count(*) FROM job",
+    "failed": "SELECT count(*) FROM job WHERE retries = 0",
+    "suspended": "SELECT count(*) FROM job WHERE suspended",
+    "timers": "SELECT count(*) FROM job WHERE type = 'timer'",
+    "job_definitions": "SELECT count(*) FROM job_definition",
+    "incidents": "SELECT count(*) FROM incident",
+    "job_table_bytes": "SELECT pg_table_size('job')",
+    "job_total_bytes": "SELECT pg_total_relation_size('job')",
+}
+
+
+def data_facts(url):
+    with connection(url) as conn:
+        return {name: scalar(conn, statement) for name, statement in FACTS.items()}
 
 
 def failed_at_load(conn, rows):
