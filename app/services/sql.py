@@ -1,9 +1,10 @@
 """Small SQL helpers shared by the services."""
 
-from sqlalchemy import any_, bindparam
+from sqlalchemy import and_, any_, bindparam, false, or_, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import String
 
+from app.core.ordering import with_tie_breaker
 from app.extensions import db
 
 
@@ -23,17 +24,41 @@ def in_ids(column, ids):
 def order_by_columns(table, columns, nullable):
     """ORDER BY for ``[(column name, "asc"|"desc")]``: NULLs last ascending and first descending
     on every database (PostgreSQL's own placement, which Camunda clients see), then ``id`` as the
-    tie-breaker so that pages never overlap. ``nullable``: the names that can hold NULL."""
+    tie-breaker so that pages never overlap (app.core.ordering). ``nullable``: the names that can
+    hold NULL."""
     clauses = []
-    for name, direction in columns:
+    for name, direction in with_tie_breaker(columns):
         column = table.c[name]
         clause = column.asc() if direction == "asc" else column.desc()
         if name in nullable:
             clause = clause.nulls_last() if direction == "asc" else clause.nulls_first()
         clauses.append(clause)
-    if "id" not in [name for name, _ in columns]:
-        clauses.append(table.c.id.asc())
     return clauses
+
+
+def after_row(table, keyset, nullable):
+    """The rows strictly after a row in :func:`order_by_columns`' order, given that row's sort
+    values ``keyset = [(column name, direction, value)]`` over the whole order (the keyset of a
+    page token): (k1 after v1) OR (k1 = v1 AND k2 after v2) OR ..."""
+    alternatives = []
+    prefix = []
+    for name, direction, value in keyset:
+        column = table.c[name]
+        after = _after_value(column, direction, value, name in nullable)
+        alternatives.append(and_(*prefix, after) if prefix else after)
+        prefix.append(column.is_(None) if value is None else column == value)
+    return or_(*alternatives) if alternatives else true()
+
+
+def _after_value(column, direction, value, nullable):
+    """``column`` strictly after ``value`` in its order (NULLs last ascending, first descending)."""
+    if direction == "asc":
+        if value is None:
+            return false()  # NULLs come last: nothing is after them but other NULLs
+        return or_(column > value, column.is_(None)) if nullable else column > value
+    if value is None:
+        return column.isnot(None)  # NULLs come first in descending order
+    return column < value
 
 
 def paged(statement, first_result=None, max_results=None):

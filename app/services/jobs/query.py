@@ -9,7 +9,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from app.core.dates import utcnow
 from app.extensions import db
 from app.models.tables import job_definition_table, job_table
-from app.services.sql import fetch_mappings, order_by_columns, paged, stream_mappings
+from app.services.sql import after_row, fetch_mappings, order_by_columns, paged, stream_mappings
 
 # The 15 JobDto columns, in JobDto order.
 JOB_DTO_COLUMNS = (
@@ -17,7 +17,7 @@ JOB_DTO_COLUMNS = (
     "process_definition_id", "process_definition_key", "retries", "exception_message",
     "failed_activity_id", "suspended", "priority", "tenant_id", "create_time", "batch_id",
 )
-NOT_NULL_COLUMNS = {"id", "retries", "priority"}
+NULLABLE_COLUMNS = set(JOB_DTO_COLUMNS) - {"id", "retries", "priority"}
 
 _EQUALS = {
     "job_id": "id",
@@ -95,13 +95,13 @@ def job_conditions(query, now=None, table=job_table):
 
 def order_by_clauses(ordering, table=job_table):
     """ORDER BY for the resolved ordering (default ``id asc``, spec B.1.6)."""
-    return order_by_columns(table, ordering or [("id", "asc")], nullable=set(JOB_DTO_COLUMNS) - NOT_NULL_COLUMNS)
+    return order_by_columns(table, ordering, nullable=NULLABLE_COLUMNS)
 
 
 def select_jobs(query, first_result=None, max_results=None, after=None):
-    """``after``: an extra condition, the keyset of app.services.jobs.pages."""
+    """``after``: only the rows after the row of this keyset (a page token, schemas.job_page)."""
     columns = [job_table.c[name] for name in JOB_DTO_COLUMNS]
-    conditions = job_conditions(query) + ([after] if after is not None else [])
+    conditions = job_conditions(query) + ([after_row(job_table, after, NULLABLE_COLUMNS)] if after else [])
     statement = select(*columns).where(*conditions).order_by(*order_by_clauses(query.ordering))
     return paged(statement, first_result, max_results)
 
