@@ -1,6 +1,6 @@
 """Small SQL helpers shared by the services."""
 
-from sqlalchemy import and_, any_, bindparam, false, or_, true
+from sqlalchemy import and_, any_, bindparam, false, func, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import String
 
@@ -61,6 +61,24 @@ def _after_value(column, direction, value, nullable):
     return column < value
 
 
+def equal_conditions(table, filters, columns_by_filter):
+    """``column = value`` for each filter named in ``columns_by_filter`` (filter -> column) that
+    ``filters`` has."""
+    return [table.c[column] == filters[key] for key, column in columns_by_filter.items() if key in filters]
+
+
+def tenant_condition(column, filters, include_without_tenant):
+    """Camunda's tenant filters: ``without_tenant_id``, else ``tenant_id_in`` (with the rows
+    without a tenant too when the filter named ``include_without_tenant`` is set); None: no
+    tenant filter."""
+    if filters.get("without_tenant_id"):
+        return column.is_(None)
+    if "tenant_id_in" not in filters:
+        return None
+    in_list = column.in_(sorted(set(filters["tenant_id_in"])))
+    return or_(in_list, column.is_(None)) if filters.get(include_without_tenant) else in_list
+
+
 def paged(statement, first_result=None, max_results=None):
     """Camunda's ``firstResult`` / ``maxResults`` as OFFSET / LIMIT."""
     if first_result:
@@ -82,3 +100,29 @@ def stream_mappings(statement, chunk_size=1000):
         yield from result.mappings()
     finally:
         result.close()
+
+
+class RowQuery:
+    """The reads of a resource that is one table: a page of its DTO ``columns`` (the first is
+    ``id``), all of them streamed, or their count, for a query whose filters
+    ``conditions(query)`` turns into WHERE conditions; ordered by ``query.ordering``."""
+
+    def __init__(self, table, columns, conditions):
+        self.table, self.columns, self.conditions = table, columns, conditions
+        self.nullable = set(columns) - {"id"}
+
+    def select(self, query, first_result=None, max_results=None):
+        statement = (select(*[self.table.c[name] for name in self.columns])
+                     .where(*self.conditions(query))
+                     .order_by(*order_by_columns(self.table, query.ordering, self.nullable)))
+        return paged(statement, first_result, max_results)
+
+    def list(self, query, first_result=None, max_results=None):
+        return fetch_mappings(self.select(query, first_result, max_results))
+
+    def stream(self, query, first_result=None, chunk_size=1000):
+        return stream_mappings(self.select(query, first_result), chunk_size)
+
+    def count(self, query):
+        return db.session.execute(select(func.count()).select_from(self.table)
+                                  .where(*self.conditions(query))).scalar_one()

@@ -9,7 +9,15 @@ from sqlalchemy import and_, exists, func, or_, select
 from app.core.dates import utcnow
 from app.extensions import db
 from app.models.tables import job_definition_table, job_table
-from app.services.sql import after_row, fetch_mappings, order_by_columns, paged, stream_mappings
+from app.services.sql import (
+    after_row,
+    equal_conditions,
+    fetch_mappings,
+    order_by_columns,
+    paged,
+    stream_mappings,
+    tenant_condition,
+)
 
 # The 15 JobDto columns, in JobDto order.
 JOB_DTO_COLUMNS = (
@@ -36,10 +44,7 @@ def job_conditions(query, now=None, table=job_table):
     f = query.filters
     c = table.c
     now = now or utcnow()
-    conditions = []
-    for key, column in _EQUALS.items():
-        if key in f:
-            conditions.append(c[column] == f[key])
+    conditions = equal_conditions(table, f, _EQUALS)
     if "job_ids" in f:
         conditions.append(c.id.in_(sorted(set(f["job_ids"]))))
     if "process_instance_ids" in f:
@@ -81,13 +86,9 @@ def job_conditions(query, now=None, table=job_table):
     if "lt" in created:
         # Camunda's createdBefore is inclusive (spec B.1.3).
         conditions.append(c.create_time <= created["lt"])
-    if f.get("without_tenant_id"):
-        conditions.append(c.tenant_id.is_(None))
-    elif "tenant_id_in" in f:
-        in_list = c.tenant_id.in_(sorted(set(f["tenant_id_in"])))
-        if f.get("include_jobs_without_tenant_id"):
-            in_list = or_(in_list, c.tenant_id.is_(None))
-        conditions.append(in_list)
+    tenant = tenant_condition(c.tenant_id, f, "include_jobs_without_tenant_id")
+    if tenant is not None:
+        conditions.append(tenant)
     if f.get("acquired"):
         conditions.append(and_(c.lock_expiration_time.isnot(None), c.lock_expiration_time > now))
     return conditions
