@@ -46,10 +46,10 @@ class RetriesSchema(CommandSchema):
                               due_date=loaded.get("due_date"))
 
 
-# --- {duedate, cascade} (JobDuedateDto) ---------------------------------------------------
-
 @dataclass
 class DuedateRequest:
+    """``{duedate, cascade}`` (JobDuedateDto)."""
+
     due_date: object
     cascade: bool
 
@@ -69,10 +69,8 @@ class DuedateSchema(CommandSchema):
         return DuedateRequest(due_date=loaded.get("due_date"), cascade=bool(loaded.get("cascade")))
 
 
-# --- {priority} (PriorityDto) ---------------------------------------------------------------
-
 class PrioritySchema(CommandSchema):
-    """``PUT /job/{id}/priority``; loads the priority (a Java long)."""
+    """``PUT /job/{id}/priority`` (PriorityDto); loads the priority (a Java long)."""
 
     example = '{"priority": 10}'
 
@@ -87,8 +85,6 @@ class PrioritySchema(CommandSchema):
     def _priority(self, loaded, **kwargs):
         return loaded["priority"]
 
-
-# --- {suspended} and the selectors of PUT /job/suspended (JobSuspensionStateDto) ---------
 
 # Camunda's DTO has a primitive boolean, so a missing value silently means "activate"; we ask
 # for it instead (an accidental {} should not resume jobs).

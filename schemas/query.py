@@ -18,6 +18,9 @@ class ResourceQuery:
     ordering: list = field(default_factory=list)
 
 
+_SORT_PROPERTIES = ("sort_by", "sort_order", "sorting")
+
+
 class QuerySchema(BaseSchema):
     """A resource's query, from URL parameters (GET) or a JSON body (POST): the same fields,
     so GET and POST can never disagree.
@@ -60,9 +63,6 @@ class QuerySchema(BaseSchema):
         return {key: value for key, value in loaded.items()
                 if key not in _SORT_PROPERTIES and value is not None and value != []
                 and (key not in self.true_only or value is True)}
-
-
-_SORT_PROPERTIES = ("sort_by", "sort_order", "sorting")
 
 
 def check_sort_values(sort_by, sort_order, valid_sort_by, from_get):

@@ -10,12 +10,12 @@ from app.core.errors import InvalidRequest
 from schemas.common import load_context
 
 
-def json_body(empty_means=None):
-    """The parsed JSON body; an empty body gives ``empty_means``. Malformed JSON is a 400
-    that says where the parser stopped (Camunda answers with an empty message)."""
+def json_body():
+    """The parsed JSON body; an empty body gives None. Malformed JSON is a 400 that says where
+    the parser stopped (Camunda answers with an empty message)."""
     raw = request.get_data(cache=True)
     if not raw or not raw.strip():
-        return empty_means
+        return None
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
