@@ -43,30 +43,25 @@ def env_bool(name, default=False):
         raise ConfigurationError(f"{name}: {exc}") from None
 
 
-def env_int(name, default=None, minimum=None):
+def _env_number(name, default, minimum, convert, kind):
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        value = int(raw)
+        value = convert(raw)
     except ValueError:
-        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from None
+        raise ConfigurationError(f"{name} must be {kind}, got {raw!r}") from None
     if minimum is not None and value < minimum:
         raise ConfigurationError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def env_int(name, default=None, minimum=None):
+    return _env_number(name, default, minimum, int, "a whole number")
 
 
 def env_float(name, default=None, minimum=None):
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
-    if minimum is not None and value < minimum:
-        raise ConfigurationError(f"{name} must be at least {minimum}, got {value}")
-    return value
+    return _env_number(name, default, minimum, float, "a number")
 
 
 def env_list(name, default=()):

@@ -1,10 +1,14 @@
-"""BatchDto (B.4.1), BatchStatisticsDto (B.4.2) and HistoricBatchDto (B.4.3), from row mappings.
+"""BatchDto (B.4.1), BatchStatisticsDto (B.4.2) and HistoricBatchDto (B.4.3) out, from row
+mappings; the suspension body and the ``cascade`` parameter of the batch resource in.
 
 ``skippedElements`` (and ``elements``) are our extension fields (spec A10): elements whose job
 no longer existed when their slice ran, and the size of the selection.
 """
 
+from marshmallow import ValidationError, fields, post_load
+
 from app.core.dates import format_date
+from schemas.common import BaseSchema, CommandSchema, convert_bool_param, url
 
 
 def batch_dto(row, zone="UTC"):
@@ -62,3 +66,49 @@ def historic_batch_dto(row, zone="UTC"):
         "elements": row["element_count"],
         "skippedElements": row["skipped_elements"],
     }
+
+
+class _PrimitiveBoolean(fields.Field):
+    """A Java ``boolean`` as Jackson reads it: absent or null is false; true and false also as
+    strings in any case. Anything else is a 400 (A2)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(load_default=False, allow_none=True, **kwargs)
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        return False if value is None else super().deserialize(value, attr, data, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise ValidationError(f"{self.name} must be a boolean (true or false), got {value!r}")
+
+
+class SuspensionStateSchema(CommandSchema):
+    """``PUT /batch/{id}/suspended`` (SuspensionStateDto); loads the flag."""
+
+    not_an_object = 'The body must be a JSON object such as {{"suspended": true}}'
+    empty_body_is_empty_object = False
+
+    suspended = _PrimitiveBoolean()
+
+    @post_load
+    def _flag(self, loaded, **kwargs):
+        return loaded["suspended"]
+
+
+def _cascade(name, values):
+    """An empty ``cascade=`` is false, as an absent one."""
+    return False if values[0] == "" else convert_bool_param(name, values[0])
+
+
+class DeleteBatchArgsSchema(BaseSchema):
+    """``DELETE /batch/{id}?cascade=``; loads the flag (also delete the historic batch)."""
+
+    cascade = fields.Raw(load_default=False, metadata=url(_cascade))
+
+    @post_load
+    def _flag(self, loaded, **kwargs):
+        return loaded["cascade"]

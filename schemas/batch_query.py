@@ -7,10 +7,16 @@ filter wins follows Camunda's DTOs: ``withoutTenantId`` is applied before ``tena
 given ``tenantIdIn`` overrides it (the opposite of the job query); ``suspended=false`` means
 "active only"; for the statistics ``withoutFailures`` is applied after ``withFailures`` and wins.
 Parameters a resource does not know are ignored (A6), e.g. ``createdBy`` on ``GET /batch``.
+
+Text no database can store is no 400 here: it matches no batch, as an unknown id would.
 """
 
+from marshmallow import fields
+
 from app.core.text import is_storable
-from schemas.common import ResourceQuery, check_sort_pair, check_sort_values, convert_args
+from schemas.common import url, url_date
+from schemas.fields import StrictBoolean, StringList
+from schemas.query import QuerySchema, ResourceQuery
 
 # sortBy value -> column, per resource
 BATCH_SORT_KEYS = {"batchId": "id", "tenantId": "tenant_id"}
@@ -24,73 +30,70 @@ class BatchQuery(ResourceQuery):
 
 def _tenant_list(name, values):
     """``tenantIdIn=a,b`` or repeated; an empty value is no filter (Camunda's empty list)."""
-    items = []
-    for value in values:
-        if value.strip() != "":
-            items.extend(value.split(","))
-    return items
+    return [item for value in values if value.strip() != "" for item in value.split(",")]
 
 
-_COMMON_PARAMS = {
-    "batchId": "str",
-    "type": "str",
-    "tenantIdIn": _tenant_list,
-    "withoutTenantId": "bool",
-    "sortBy": "str",
-    "sortOrder": "str",
-}
-BATCH_PARAMS = {**_COMMON_PARAMS, "suspended": "bool"}
-STATISTICS_PARAMS = {
-    **BATCH_PARAMS,
-    "createdBy": "str",
-    "startedBefore": "date",
-    "startedAfter": "date",
-    "withFailures": "bool",
-    "withoutFailures": "bool",
-}
-HISTORIC_PARAMS = {**_COMMON_PARAMS, "completed": "bool"}
+class _BatchQuerySchema(QuerySchema):
+    """What the three batch queries share; the fields in the order Camunda converts them."""
 
+    query_class = BatchQuery
+    refuse_unstorable_text = False
 
-def _build(args, spec, sort_keys):
-    converted = convert_args(args, spec)
-    sort_by, sort_order = converted.get("sortBy"), converted.get("sortOrder")
-    check_sort_values(sort_by, sort_order, sort_keys, from_get=True)
-    filters = {}
-    for name, key in (("batchId", "batch_id"), ("type", "type"), ("createdBy", "created_by"),
-                      ("startedBefore", "started_before"), ("startedAfter", "started_after")):
-        if name in converted:
-            filters[key] = converted[name]
-            if isinstance(filters[key], str) and not is_storable(filters[key]):
+    batch_id = fields.String(data_key="batchId")
+    type = fields.String()
+    tenant_id_in = StringList(data_key="tenantIdIn", metadata=url(_tenant_list))
+    without_tenant_id = StrictBoolean(data_key="withoutTenantId")
+    sort_by = fields.String(data_key="sortBy")
+    sort_order = fields.String(data_key="sortOrder")
+
+    def filters(self, loaded):
+        filters = {}
+        for name in ("batch_id", "type", "created_by", "started_before", "started_after"):
+            if name in loaded:
+                filters[name] = loaded[name]
+                if isinstance(filters[name], str) and not is_storable(filters[name]):
+                    filters["match_nothing"] = True
+        if loaded.get("tenant_id_in"):
+            tenants = sorted({tenant for tenant in loaded["tenant_id_in"] if is_storable(tenant)})
+            filters["tenant_id_in"] = tenants
+            if not tenants:
                 filters["match_nothing"] = True
-    if converted.get("tenantIdIn"):
-        tenants = sorted({tenant for tenant in converted["tenantIdIn"] if is_storable(tenant)})
-        filters["tenant_id_in"] = tenants
-        if not tenants:
-            filters["match_nothing"] = True
-    elif converted.get("withoutTenantId") is True:
-        filters["without_tenant_id"] = True
-    for name, key in (("suspended", "suspended"), ("completed", "completed")):
-        if name in converted:
-            filters[key] = converted[name]  # both values filter: true and false
-    if converted.get("withoutFailures") is True:
-        filters["has_failure"] = False
-    elif converted.get("withFailures") is True:
-        filters["has_failure"] = True
-    check_sort_pair(sort_by, sort_order)
-    ordering = [(sort_keys[sort_by], sort_order)] if sort_by is not None else []
-    return BatchQuery(filters=filters, ordering=ordering)
+        elif loaded.get("without_tenant_id") is True:
+            filters["without_tenant_id"] = True
+        for name in ("suspended", "completed"):
+            if name in loaded:
+                filters[name] = loaded[name]  # both values filter: true and false
+        if loaded.get("without_failures") is True:
+            filters["has_failure"] = False
+        elif loaded.get("with_failures") is True:
+            filters["has_failure"] = True
+        return filters
 
 
-def batch_query_from_args(args):
+class BatchQuerySchema(_BatchQuerySchema):
     """``GET /batch`` and ``/batch/count``."""
-    return _build(args, BATCH_PARAMS, BATCH_SORT_KEYS)
+
+    sort_keys = BATCH_SORT_KEYS
+
+    suspended = StrictBoolean()
 
 
-def batch_statistics_query_from_args(args):
+class BatchStatisticsQuerySchema(BatchQuerySchema):
     """``GET /batch/statistics`` and ``/batch/statistics/count``."""
-    return _build(args, STATISTICS_PARAMS, STATISTICS_SORT_KEYS)
+
+    sort_keys = STATISTICS_SORT_KEYS
+
+    created_by = fields.String(data_key="createdBy")
+    # Datetimes already: the URL conversion parsed them, with Camunda's message on failure.
+    started_before = fields.Raw(data_key="startedBefore", metadata=url(url_date))
+    started_after = fields.Raw(data_key="startedAfter", metadata=url(url_date))
+    with_failures = StrictBoolean(data_key="withFailures")
+    without_failures = StrictBoolean(data_key="withoutFailures")
 
 
-def historic_batch_query_from_args(args):
+class HistoricBatchQuerySchema(_BatchQuerySchema):
     """``GET /history/batch`` and ``/history/batch/count``."""
-    return _build(args, HISTORIC_PARAMS, HISTORIC_SORT_KEYS)
+
+    sort_keys = HISTORIC_SORT_KEYS
+
+    completed = StrictBoolean()

@@ -7,17 +7,9 @@ and ``rootCauseIncidentId`` are the incident's own id, and ``annotation`` is alw
 from marshmallow import fields
 
 from app.core.dates import format_date
-from schemas.common import (
-    BaseSchema,
-    ResourceQuery,
-    StringList,
-    check_sort_pair,
-    check_sort_values,
-    convert_args,
-    load_or_400,
-    resolve_ordering,
-    split_list_dropping_empty,
-)
+from schemas.common import split_list_dropping_empty, url, url_date
+from schemas.fields import StringList
+from schemas.query import QuerySchema, ResourceQuery
 
 # sortBy value -> incident column
 SORT_KEYS = {
@@ -61,30 +53,15 @@ class IncidentQuery(ResourceQuery):
     """A validated incident query."""
 
 
-GET_PARAMS = {
-    "incidentId": "str",
-    "incidentType": "str",
-    "incidentMessage": "str",
-    "incidentMessageLike": "str",
-    "processDefinitionId": "str",
-    "processInstanceId": "str",
-    "executionId": "str",
-    "incidentTimestampBefore": "date",
-    "incidentTimestampAfter": "date",
-    "activityId": "str",
-    "failedActivityId": "str",
-    "causeIncidentId": "str",
-    "rootCauseIncidentId": "str",
-    "configuration": "str",
-    "tenantIdIn": split_list_dropping_empty,
-    "jobDefinitionId": "str",
-    "jobDefinitionIdIn": split_list_dropping_empty,
-    "sortBy": "str",
-    "sortOrder": "str",
-}
+_LIST = url(split_list_dropping_empty)
 
 
-class IncidentQuerySchema(BaseSchema):
+class IncidentQuerySchema(QuerySchema):
+    """``GET /incident`` parameters (Camunda has no POST variant of the incident query)."""
+
+    query_class = IncidentQuery
+    sort_keys = SORT_KEYS
+
     incident_id = fields.String(data_key="incidentId", allow_none=True)
     incident_type = fields.String(data_key="incidentType", allow_none=True)
     incident_message = fields.String(data_key="incidentMessage", allow_none=True)
@@ -92,30 +69,16 @@ class IncidentQuerySchema(BaseSchema):
     process_definition_id = fields.String(data_key="processDefinitionId", allow_none=True)
     process_instance_id = fields.String(data_key="processInstanceId", allow_none=True)
     execution_id = fields.String(data_key="executionId", allow_none=True)
-    # Already datetimes: convert_args parsed them with Camunda's message on failure.
-    incident_timestamp_before = fields.Raw(data_key="incidentTimestampBefore", allow_none=True)
-    incident_timestamp_after = fields.Raw(data_key="incidentTimestampAfter", allow_none=True)
+    # Datetimes already: the URL conversion parsed them, with Camunda's message on failure.
+    incident_timestamp_before = fields.Raw(data_key="incidentTimestampBefore", allow_none=True, metadata=url(url_date))
+    incident_timestamp_after = fields.Raw(data_key="incidentTimestampAfter", allow_none=True, metadata=url(url_date))
     activity_id = fields.String(data_key="activityId", allow_none=True)
     failed_activity_id = fields.String(data_key="failedActivityId", allow_none=True)
     cause_incident_id = fields.String(data_key="causeIncidentId", allow_none=True)
     root_cause_incident_id = fields.String(data_key="rootCauseIncidentId", allow_none=True)
     configuration = fields.String(allow_none=True)
-    tenant_id_in = StringList(data_key="tenantIdIn", allow_none=True)
+    tenant_id_in = StringList(data_key="tenantIdIn", allow_none=True, metadata=_LIST)
     job_definition_id = fields.String(data_key="jobDefinitionId", allow_none=True)
-    job_definition_id_in = StringList(data_key="jobDefinitionIdIn", allow_none=True)
+    job_definition_id_in = StringList(data_key="jobDefinitionIdIn", allow_none=True, metadata=_LIST)
     sort_by = fields.String(data_key="sortBy", allow_none=True)
     sort_order = fields.String(data_key="sortOrder", allow_none=True)
-
-
-_SCHEMA = IncidentQuerySchema()
-
-
-def incident_query_from_args(args):
-    """A GET request's parameters (Camunda has no POST variant of the incident query)."""
-    loaded = load_or_400(_SCHEMA, convert_args(args, GET_PARAMS))
-    check_sort_values(loaded.get("sort_by"), loaded.get("sort_order"), SORT_KEYS, from_get=True)
-    filters = {key: value for key, value in loaded.items()
-               if key not in ("sort_by", "sort_order") and value is not None and value != []}
-    check_sort_pair(loaded.get("sort_by"), loaded.get("sort_order"))
-    ordering = resolve_ordering(loaded.get("sort_by"), loaded.get("sort_order"), None, SORT_KEYS)
-    return IncidentQuery(filters=filters, ordering=ordering)

@@ -1,4 +1,4 @@
-"""JobDto out (spec B.1.10) and the ingestion item schema of ``POST /api/jobs`` in.
+"""JobDto out (spec B.1.10) and the ingestion schema of ``POST /api/jobs`` in.
 
 JobDto is written by a plain function over row mappings: it runs once per row on lists of up
 to a million rows, where a marshmallow dump per row would cost more than the query.
@@ -7,8 +7,10 @@ to a million rows, where a marshmallow dump per row would cost more than the que
 from marshmallow import fields, validate
 
 from app.core.dates import format_date
+from app.core.errors import InvalidRequest
 from app.core.names import JOB_TYPES
-from schemas.common import BaseSchema, Int32, Long, StrictBoolean, WireDate
+from schemas.common import BaseSchema, context_value
+from schemas.fields import Int32, Long, StrictBoolean, WireDate
 
 
 def job_dto(row, zone="UTC"):
@@ -40,8 +42,25 @@ def Name(**kwargs):  # noqa: N802
     return fields.String(validate=validate.Length(min=1, max=255), **kwargs)
 
 
+def _item_errors(messages):
+    """marshmallow's ``{index: {field: [...]}}`` as ``jobs[3].handlerType: Missing data ...``."""
+    parts = []
+    for index in sorted(messages, key=lambda key: (not isinstance(key, int), str(key))):
+        fields_ = messages[index]
+        if isinstance(fields_, dict):
+            for name, problems in fields_.items():
+                text = " ".join(problems) if isinstance(problems, list) and all(
+                    isinstance(p, str) for p in problems) else str(problems)
+                parts.append(f"jobs[{index}].{name}: {text}")
+        else:
+            parts.append(f"jobs[{index}]: {' '.join(fields_) if isinstance(fields_, list) else fields_}")
+    return "; ".join(parts)
+
+
 class NewJobSchema(BaseSchema):
-    """One item of ``POST /api/jobs`` (our extension: Camunda creates jobs from BPMN)."""
+    """The items of ``POST /api/jobs`` (our extension: Camunda creates jobs from BPMN), loaded
+    with ``many=True``: first the list as a whole (a JSON array of 1 to ``max_jobs`` objects,
+    from the load context), then every item; all items' errors make one message."""
 
     id = Id(allow_none=True)
     type = fields.String(load_default="message", validate=validate.OneOf(JOB_TYPES))
@@ -64,3 +83,17 @@ class NewJobSchema(BaseSchema):
     failed_activity_id = Name(data_key="failedActivityId", allow_none=True, load_default=None)
     create_time = WireDate(data_key="createTime", allow_none=True, load_default=None)
     deployment_id = Id(data_key="deploymentId", allow_none=True, load_default=None)
+
+    def from_json(self, body):
+        maximum = context_value("max_jobs")
+        if not isinstance(body, list):
+            raise InvalidRequest("The body must be a JSON array of jobs, e.g. [{\"handlerType\": \"demo.noop\"}]")
+        if not 1 <= len(body) <= maximum:
+            raise InvalidRequest(f"Send between 1 and {maximum} jobs per request; got {len(body)}")
+        not_objects = [index for index, item in enumerate(body) if not isinstance(item, dict)]
+        if not_objects:
+            raise InvalidRequest(f"jobs[{not_objects[0]}]: each job must be a JSON object")
+        return body
+
+    def handle_error(self, error, data, **kwargs):
+        raise InvalidRequest(_item_errors(error.messages)) from None

@@ -2,18 +2,9 @@
 
 from marshmallow import fields
 
-from schemas.common import (
-    QueryBodySchema,
-    ResourceQuery,
-    StrictBoolean,
-    StringList,
-    check_sort_pair,
-    check_sort_values,
-    convert_args,
-    load_or_400,
-    resolve_ordering,
-    split_list_dropping_empty,
-)
+from schemas.common import split_list_dropping_empty, url
+from schemas.fields import StrictBoolean, StringList
+from schemas.query import ResourceQuery, SortableQuerySchema
 
 # sortBy value -> job_definition column
 SORT_KEYS = {
@@ -47,29 +38,23 @@ class JobDefinitionQuery(ResourceQuery):
     """A validated job definition query."""
 
 
-GET_PARAMS = {
-    "jobDefinitionId": "str",
-    "jobDefinitionIds": split_list_dropping_empty,
-    "activityIdIn": split_list_dropping_empty,
-    "processDefinitionId": "str",
-    "processDefinitionKey": "str",
-    "jobType": "str",
-    "jobConfiguration": "str",
-    "active": "bool",
-    "suspended": "bool",
-    "withOverridingJobPriority": "bool",
-    "tenantIdIn": split_list_dropping_empty,
-    "withoutTenantId": "bool",
-    "includeJobDefinitionsWithoutTenantId": "bool",
-    "sortBy": "str",
-    "sortOrder": "str",
-}
+TRUE_ONLY = ("active", "suspended", "with_overriding_job_priority", "without_tenant_id",
+             "include_without_tenant_id")
+_LIST = url(split_list_dropping_empty)
 
 
-class JobDefinitionQuerySchema(QueryBodySchema):
+class JobDefinitionQuerySchema(SortableQuerySchema):
+    """``GET /job-definition`` parameters and ``POST /job-definition`` bodies."""
+
+    resource = "job definition query"
+    example = '{"suspended": true}'
+    query_class = JobDefinitionQuery
+    sort_keys = SORT_KEYS
+    true_only = TRUE_ONLY
+
     job_definition_id = fields.String(data_key="jobDefinitionId", allow_none=True)
-    job_definition_ids = StringList(data_key="jobDefinitionIds", allow_none=True)
-    activity_id_in = StringList(data_key="activityIdIn", allow_none=True)
+    job_definition_ids = StringList(data_key="jobDefinitionIds", allow_none=True, metadata=_LIST)
+    activity_id_in = StringList(data_key="activityIdIn", allow_none=True, metadata=_LIST)
     process_definition_id = fields.String(data_key="processDefinitionId", allow_none=True)
     process_definition_key = fields.String(data_key="processDefinitionKey", allow_none=True)
     job_type = fields.String(data_key="jobType", allow_none=True)
@@ -77,46 +62,17 @@ class JobDefinitionQuerySchema(QueryBodySchema):
     active = StrictBoolean(allow_none=True)
     suspended = StrictBoolean(allow_none=True)
     with_overriding_job_priority = StrictBoolean(data_key="withOverridingJobPriority", allow_none=True)
-    tenant_id_in = StringList(data_key="tenantIdIn", allow_none=True)
+    tenant_id_in = StringList(data_key="tenantIdIn", allow_none=True, metadata=_LIST)
     without_tenant_id = StrictBoolean(data_key="withoutTenantId", allow_none=True)
     include_without_tenant_id = StrictBoolean(data_key="includeJobDefinitionsWithoutTenantId", allow_none=True)
-    resource = "job definition query"
-    example = '{"suspended": true}'
 
-
-_SCHEMA = JobDefinitionQuerySchema()
-TRUE_ONLY = ("active", "suspended", "with_overriding_job_priority", "without_tenant_id",
-             "include_without_tenant_id")
-
-
-def _build(loaded, from_get):
-    check_sort_values(loaded.get("sort_by"), loaded.get("sort_order"), SORT_KEYS, from_get)
-    filters = {}
-    for key, value in loaded.items():
-        if key in ("sort_by", "sort_order", "sorting") or value is None:
-            continue
-        if key in TRUE_ONLY:
-            if value is True:
-                filters[key] = True
-            continue
-        if isinstance(value, list) and not value:
-            continue
-        filters[key] = value
-    if filters.get("without_tenant_id"):
-        filters.pop("tenant_id_in", None)
-        filters.pop("include_without_tenant_id", None)
-    elif "tenant_id_in" not in filters:
-        filters.pop("include_without_tenant_id", None)
-    if filters.get("suspended"):
-        filters.pop("active", None)  # one suspension state; Camunda's later suspended() call wins
-    check_sort_pair(loaded.get("sort_by"), loaded.get("sort_order"))
-    ordering = resolve_ordering(loaded.get("sort_by"), loaded.get("sort_order"), loaded.get("sorting"), SORT_KEYS)
-    return JobDefinitionQuery(filters=filters, ordering=ordering)
-
-
-def job_definition_query_from_args(args):
-    return _build(load_or_400(_SCHEMA, convert_args(args, GET_PARAMS)), from_get=True)
-
-
-def job_definition_query_from_json(body):
-    return _build(load_or_400(_SCHEMA, {} if body is None else body), from_get=False)
+    def filters(self, loaded):
+        filters = super().filters(loaded)
+        if filters.get("without_tenant_id"):
+            filters.pop("tenant_id_in", None)
+            filters.pop("include_without_tenant_id", None)
+        elif "tenant_id_in" not in filters:
+            filters.pop("include_without_tenant_id", None)
+        if filters.get("suspended"):
+            filters.pop("active", None)  # one suspension state; Camunda's later suspended() call wins
+        return filters

@@ -1,8 +1,9 @@
 """Camunda's JobQueryDto (spec B.1.2-B.1.8): GET parameters and POST bodies into one JobQuery.
 
-The checks run in Camunda's order: conversion of each value (GET) or the body's types (POST),
-the top-level sort values, then the filters (timers+messages, date conditions), then the
-sortBy/sortOrder pair, then the ordering state machine. The messages are Camunda's.
+The checks run in Camunda's order: conversion of each value (GET, in field order) or the
+body's types (POST), then (``build``) the top-level sort values, the filters (timers+messages,
+date conditions), the sortBy/sortOrder pair and the ordering state machine. The messages are
+Camunda's.
 """
 
 import json
@@ -11,20 +12,9 @@ from marshmallow import fields
 
 from app.core.dates import DateParseError, parse_date
 from app.core.errors import InvalidRequest
-from schemas.common import (
-    BaseSchema,
-    Long,
-    QueryBodySchema,
-    ResourceQuery,
-    StrictBoolean,
-    StringList,
-    check_sort_pair,
-    check_sort_values,
-    convert_args,
-    load_or_400,
-    query_param_error,
-    resolve_ordering,
-)
+from schemas.common import BaseSchema, load_or_400, query_param_error, split_list_param, url
+from schemas.fields import Long, StrictBoolean, StringList
+from schemas.query import ResourceQuery, SortableQuerySchema
 
 # sortBy value -> job column name
 SORT_KEYS = {
@@ -38,6 +28,12 @@ SORT_KEYS = {
     "jobPriority": "priority",
     "tenantId": "tenant_id",
 }
+
+# Flags Camunda applies only when true ("true-only", spec B.1.2).
+TRUE_ONLY = (
+    "with_retries_left", "executable", "timers", "messages", "with_exception", "no_retries_left",
+    "active", "suspended", "without_tenant_id", "include_jobs_without_tenant_id", "acquired",
+)
 
 
 class JobQuery(ResourceQuery):
@@ -65,53 +61,9 @@ def _condition_list(name, values):
     return conditions
 
 
-def _id_set(name, values):
-    """``jobIds=`` is the set {""} (matches nothing); an empty ``tenantIdIn=`` is ignored."""
-    items = []
-    for value in values:
-        items.extend(value.split(","))
-    return items
-
-
 def _tenant_list(name, values):
-    items = []
-    for value in values:
-        if value != "":
-            items.extend(value.split(","))
-    return items
-
-
-GET_PARAMS = {
-    "jobId": "str",
-    "jobIds": _id_set,
-    "jobDefinitionId": "str",
-    "processInstanceId": "str",
-    "processInstanceIds": _id_set,
-    "executionId": "str",
-    "processDefinitionId": "str",
-    "processDefinitionKey": "str",
-    "activityId": "str",
-    "withRetriesLeft": "bool",
-    "executable": "bool",
-    "timers": "bool",
-    "messages": "bool",
-    "dueDates": _condition_list,
-    "createTimes": _condition_list,
-    "withException": "bool",
-    "exceptionMessage": "str",
-    "failedActivityId": "str",
-    "noRetriesLeft": "bool",
-    "active": "bool",
-    "suspended": "bool",
-    "priorityHigherThanOrEquals": "long",
-    "priorityLowerThanOrEquals": "long",
-    "tenantIdIn": _tenant_list,
-    "withoutTenantId": "bool",
-    "includeJobsWithoutTenantId": "bool",
-    "acquired": "bool",
-    "sortBy": "str",
-    "sortOrder": "str",
-}
+    """``tenantIdIn=`` (an empty value) is no filter; ``a,,b`` keeps its empty item."""
+    return [item for value in values if value != "" for item in value.split(",")]
 
 
 class ConditionSchema(BaseSchema):
@@ -119,14 +71,20 @@ class ConditionSchema(BaseSchema):
     value = fields.Raw(allow_none=True)
 
 
-class JobQuerySchema(QueryBodySchema):
-    """The POST body (and the converted GET parameters). Unknown keys are ignored (A6)."""
+class JobQuerySchema(SortableQuerySchema):
+    """``GET /job`` parameters and ``POST /job`` bodies (and ``jobQuery`` of set retries)."""
+
+    resource = "job query"
+    example = '{"noRetriesLeft": true}'
+    query_class = JobQuery
+    sort_keys = SORT_KEYS
+    true_only = TRUE_ONLY
 
     job_id = fields.String(data_key="jobId", allow_none=True)
-    job_ids = StringList(data_key="jobIds", allow_none=True)
+    job_ids = StringList(data_key="jobIds", allow_none=True, metadata=url(split_list_param))
     job_definition_id = fields.String(data_key="jobDefinitionId", allow_none=True)
     process_instance_id = fields.String(data_key="processInstanceId", allow_none=True)
-    process_instance_ids = StringList(data_key="processInstanceIds", allow_none=True)
+    process_instance_ids = StringList(data_key="processInstanceIds", allow_none=True, metadata=url(split_list_param))
     execution_id = fields.String(data_key="executionId", allow_none=True)
     process_definition_id = fields.String(data_key="processDefinitionId", allow_none=True)
     process_definition_key = fields.String(data_key="processDefinitionKey", allow_none=True)
@@ -135,8 +93,10 @@ class JobQuerySchema(QueryBodySchema):
     executable = StrictBoolean(allow_none=True)
     timers = StrictBoolean(allow_none=True)
     messages = StrictBoolean(allow_none=True)
-    due_dates = fields.List(fields.Nested(ConditionSchema), data_key="dueDates", allow_none=True)
-    create_times = fields.List(fields.Nested(ConditionSchema), data_key="createTimes", allow_none=True)
+    due_dates = fields.List(fields.Nested(ConditionSchema), data_key="dueDates", allow_none=True,
+                            metadata=url(_condition_list))
+    create_times = fields.List(fields.Nested(ConditionSchema), data_key="createTimes", allow_none=True,
+                               metadata=url(_condition_list))
     with_exception = StrictBoolean(data_key="withException", allow_none=True)
     exception_message = fields.String(data_key="exceptionMessage", allow_none=True)
     failed_activity_id = fields.String(data_key="failedActivityId", allow_none=True)
@@ -145,21 +105,30 @@ class JobQuerySchema(QueryBodySchema):
     suspended = StrictBoolean(allow_none=True)
     priority_higher_than_or_equals = Long(data_key="priorityHigherThanOrEquals", allow_none=True)
     priority_lower_than_or_equals = Long(data_key="priorityLowerThanOrEquals", allow_none=True)
-    tenant_id_in = StringList(data_key="tenantIdIn", allow_none=True)
+    tenant_id_in = StringList(data_key="tenantIdIn", allow_none=True, metadata=url(_tenant_list))
     without_tenant_id = StrictBoolean(data_key="withoutTenantId", allow_none=True)
     include_jobs_without_tenant_id = StrictBoolean(data_key="includeJobsWithoutTenantId", allow_none=True)
     acquired = StrictBoolean(allow_none=True)
-    resource = "job query"
-    example = '{"noRetriesLeft": true}'
 
-
-_SCHEMA = JobQuerySchema()
-
-# Flags Camunda applies only when true ("true-only", spec B.1.2).
-TRUE_ONLY = (
-    "with_retries_left", "executable", "timers", "messages", "with_exception", "no_retries_left",
-    "active", "suspended", "without_tenant_id", "include_jobs_without_tenant_id", "acquired",
-)
+    def filters(self, loaded):
+        filters = super().filters(loaded)
+        if filters.get("timers") and filters.get("messages"):
+            raise InvalidRequest("Parameter timers cannot be used together with parameter messages.")
+        for key, label in (("due_dates", "due date"), ("create_times", "create time")):
+            filters.pop(key, None)
+            bounds = _date_conditions(loaded.get(key), label)
+            if bounds:
+                filters[key] = bounds
+        # The tenant filters resolve with Camunda's precedence (B.1.5).
+        if filters.pop("without_tenant_id", False):
+            filters.pop("tenant_id_in", None)
+            filters.pop("include_jobs_without_tenant_id", None)
+            filters["without_tenant_id"] = True
+        elif "tenant_id_in" not in filters:
+            filters.pop("include_jobs_without_tenant_id", None)
+        if filters.get("suspended"):
+            filters.pop("active", None)
+        return filters
 
 
 def _java_text(value):
@@ -189,53 +158,10 @@ def _date_conditions(conditions, label):
     return bounds
 
 
-def _build(loaded, from_get):
-    check_sort_values(loaded.get("sort_by"), loaded.get("sort_order"), SORT_KEYS, from_get)
-    filters = {}
-    for key, value in loaded.items():
-        if key in ("sort_by", "sort_order", "sorting", "due_dates", "create_times") or value is None:
-            continue
-        if key in TRUE_ONLY:
-            if value is True:
-                filters[key] = True
-            continue
-        filters[key] = value
-    if filters.get("timers") and filters.get("messages"):
-        raise InvalidRequest("Parameter timers cannot be used together with parameter messages.")
-    due = _date_conditions(loaded.get("due_dates"), "due date")
-    created = _date_conditions(loaded.get("create_times"), "create time")
-    if due:
-        filters["due_dates"] = due
-    if created:
-        filters["create_times"] = created
-    # Empty id lists are ignored; the tenant filters resolve with Camunda's precedence (B.1.5).
-    for key in ("job_ids", "process_instance_ids", "tenant_id_in"):
-        if key in filters and not filters[key]:
-            del filters[key]
-    if filters.pop("without_tenant_id", False):
-        filters.pop("tenant_id_in", None)
-        filters.pop("include_jobs_without_tenant_id", None)
-        filters["without_tenant_id"] = True
-    elif "tenant_id_in" not in filters:
-        filters.pop("include_jobs_without_tenant_id", None)
-    if filters.get("suspended"):
-        filters.pop("active", None)
-    check_sort_pair(loaded.get("sort_by"), loaded.get("sort_order"))
-    ordering = resolve_ordering(loaded.get("sort_by"), loaded.get("sort_order"),
-                                loaded.get("sorting"), SORT_KEYS)
-    return JobQuery(filters=filters, ordering=ordering)
-
-
-def job_query_from_args(args):
-    """A GET request's parameters (spec A7: any-case booleans, repeated list parameters)."""
-    converted = convert_args(args, GET_PARAMS)
-    loaded = load_or_400(_SCHEMA, converted)
-    return _build(loaded, from_get=True)
+_BODY = JobQuerySchema()
 
 
 def job_query_from_json(body, prefix=""):
-    """A POST body; ``None`` (empty body) means ``{}`` (A7)."""
-    if body is None:
-        body = {}
-    loaded = load_or_400(_SCHEMA, body, prefix)
-    return _build(loaded, from_get=False)
+    """A job query nested in another body (``jobQuery`` of ``POST /job/retries``): field
+    errors are reported under ``prefix``; ``None`` means ``{}`` (A7)."""
+    return load_or_400(_BODY, body, prefix)

@@ -1,24 +1,52 @@
-"""Request and response helpers shared by the blueprints."""
+"""Request and response helpers shared by the blueprints: how a view declares its input
+(:func:`arguments`), the JSON body, and the response shapes."""
 
+import functools
 import json
 
 from flask import Response, current_app, request, stream_with_context
 
 from app.core.errors import InvalidRequest
+from schemas.common import load_context
 
 
-def json_body(empty_means=None):
-    """The parsed JSON body; an empty body gives ``empty_means``. Malformed JSON is a 400
-    that says where the parser stopped (Camunda answers with an empty message)."""
+def json_body():
+    """The parsed JSON body; an empty body gives None. Malformed JSON is a 400 that says where
+    the parser stopped (Camunda answers with an empty message)."""
     raw = request.get_data(cache=True)
     if not raw or not raw.strip():
-        return empty_means
+        return None
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidRequest(f"The request body is not valid JSON: {error}") from None
     except RecursionError:
         raise InvalidRequest("The request body is not valid JSON: nested too deeply") from None
+
+
+def arguments(schema_class, location="json", context=None, **schema_options):
+    """Declare a view's input: a ``schema_class`` (schemas/) loads the JSON body
+    (``location="json"``; an empty body is ``None``, the schema says what that means) or the URL
+    parameters (``"query"``), and the view receives the result as a positional argument, before
+    the path values. Stacked, the top one loads first and comes first.
+
+    The schema's hooks may read the path values and what ``context(*arguments so far)`` returns
+    (schemas.common.load_context). Its errors are the answer: an ApiError, or marshmallow's
+    ValidationError, which app.errors turns into a 400.
+    """
+    schema = schema_class(location=location, **schema_options)
+
+    def decorator(view):
+        @functools.wraps(view)
+        def view_with_arguments(*loaded, **path):
+            data = request.args if location == "query" else json_body()
+            with load_context({**path, **(context(*loaded) if context else {})}):
+                argument = schema.load(data)
+            return view(*loaded, argument, **path)
+
+        return view_with_arguments
+
+    return decorator
 
 
 def output_zone():

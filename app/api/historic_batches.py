@@ -1,29 +1,33 @@
 """The historic batch resource (spec B.4.3, B.4.4). Historic batches are always recorded (A11)."""
 
-from flask import Blueprint, request
+from flask import Blueprint
 
-from app.api.batches import paged_rows
-from app.api.common import count_response, json_response, no_content, output_zone
+from app.api.common import arguments, count_response, json_response, no_content, output_zone
+from app.api.paging import list_response
 from app.core.errors import InvalidRequest, NotFound
 from app.core.text import is_storable
 from app.services.batches import query as service
 from app.services.batches.engine import delete_historic_batch
 from schemas.batch import historic_batch_dto
-from schemas.batch_query import historic_batch_query_from_args
+from schemas.batch_query import HistoricBatchQuerySchema
+from schemas.query import PageSchema
 
 bp = Blueprint("historic_batches", __name__)
 
 
 @bp.get("/history/batch")
-def get_historic_batches():
-    rows = paged_rows(service.list_historic_batches, historic_batch_query_from_args(request.args))
+@arguments(HistoricBatchQuerySchema, location="query")
+@arguments(PageSchema, location="query")
+def get_historic_batches(query, page):
     zone = output_zone()
-    return json_response([historic_batch_dto(row, zone) for row in rows])
+    return list_response(page, lambda first, limit: service.list_historic_batches(query, first, limit),
+                         lambda row: historic_batch_dto(row, zone))
 
 
 @bp.get("/history/batch/count")
-def get_historic_batches_count():
-    return count_response(service.count_historic_batches(historic_batch_query_from_args(request.args)))
+@arguments(HistoricBatchQuerySchema, location="query")
+def get_historic_batches_count(query):
+    return count_response(service.count_historic_batches(query))
 
 
 @bp.get("/history/batch/<batch_id>")

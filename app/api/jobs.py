@@ -1,14 +1,11 @@
 """The job resource: Camunda's job query (spec B.1) and single-job operations (B.6.2)."""
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 
-from app.api.common import count_response, json_body, json_response, no_content, output_zone
+from app.api.common import arguments, count_response, json_body, json_response, no_content, output_zone
 from app.api.paging import list_response
-from app.core.errors import InvalidRequest, NotFound
 from app.core.names import BATCH_TYPE_SET_JOB_RETRIES
-from app.core.text import is_storable
 from app.services.batches.engine import create_batch
-from app.services.jobs import pages as job_pages
 from app.services.jobs import query as job_query_service
 from app.services.jobs.commands import (
     delete_job as delete_job_by_id,
@@ -26,61 +23,64 @@ from app.services.jobs.ingest import get_job_row
 from schemas.batch import batch_dto
 from schemas.job import job_dto
 from schemas.job_operations import (
-    load_duedate,
-    load_priority,
-    load_retries,
-    load_suspended,
-    load_suspension_by_selector,
+    DuedateSchema,
+    PrioritySchema,
+    RetriesSchema,
+    SuspendedSchema,
+    SuspensionBySelectorSchema,
 )
-from schemas.job_query import job_query_from_args, job_query_from_json
+from schemas.job_page import JobPageSchema, next_page_token
+from schemas.job_query import JobQuerySchema
 from schemas.job_retries import load_set_job_retries
 
 bp = Blueprint("jobs", __name__)
 
 
-def _job_list_response(query):
-    """Camunda's list rules (app.api.paging) plus our keyset paging (app.services.jobs.pages)."""
+def _ordering_of(query):
+    """What a page token is checked against (schemas.job_page)."""
+    return {"ordering": query.ordering}
+
+
+def _job_list_response(query, page):
+    """Camunda's list rules (app.api.paging) plus our keyset paging (schemas.job_page)."""
     zone = output_zone()
-    after = None
-    token = request.args.get("pageToken")
-    if token is not None:
-        if not request.args.get("maxResults"):
-            raise InvalidRequest("pageToken needs maxResults: it continues a paged list")
-        if request.args.get("firstResult") not in (None, "", "0"):
-            raise InvalidRequest("pageToken and firstResult cannot be combined: the token already says where to go on")
-        after = job_pages.after_condition(query.ordering, job_pages.decode_page_token(token, query.ordering))
     return list_response(
-        lambda first, maximum: job_query_service.list_jobs(query, first, maximum, after=after),
-        lambda first, chunk: job_query_service.stream_jobs(query, first, chunk),
+        page,
+        lambda first, maximum: job_query_service.list_jobs(query, first, maximum, after=page.after),
         lambda row: job_dto(row, zone),
-        next_page_token=lambda row: job_pages.next_page_token(row, query.ordering),
+        stream_rows=lambda first, chunk: job_query_service.stream_jobs(query, first, chunk),
+        next_page_token=lambda row: next_page_token(row, query.ordering),
     )
 
 
 @bp.get("/job")
-def get_jobs():
-    return _job_list_response(job_query_from_args(request.args))
+@arguments(JobQuerySchema, location="query")
+@arguments(JobPageSchema, location="query", context=_ordering_of)
+def get_jobs(query, page):
+    return _job_list_response(query, page)
 
 
 @bp.post("/job")
-def query_jobs():
-    return _job_list_response(job_query_from_json(json_body()))
+@arguments(JobQuerySchema)
+@arguments(JobPageSchema, location="query", context=_ordering_of)
+def query_jobs(query, page):
+    return _job_list_response(query, page)
 
 
 @bp.get("/job/count")
-def get_jobs_count():
-    return count_response(job_query_service.count_jobs(job_query_from_args(request.args)))
+@arguments(JobQuerySchema, location="query")
+def get_jobs_count(query):
+    return count_response(job_query_service.count_jobs(query))
 
 
 @bp.post("/job/count")
-def query_jobs_count():
-    return count_response(job_query_service.count_jobs(job_query_from_json(json_body())))
+@arguments(JobQuerySchema)
+def query_jobs_count(query):
+    return count_response(job_query_service.count_jobs(query))
 
 
 @bp.get("/job/<job_id>")
 def get_job(job_id):
-    if not is_storable(job_id):
-        raise NotFound(f"Job with id {job_id} does not exist")
     return json_response(job_dto(get_job_row(job_id), output_zone()))
 
 
@@ -94,34 +94,37 @@ def set_job_retries_async():
 # --- synchronous single-job operations (spec B.3.5, B.6.2) ---------------------------------
 
 @bp.put("/job/<job_id>/retries")
-def set_job_retries_sync(job_id):
-    dto = load_retries(json_body())
-    set_retries(job_id, dto.retries, dto.due_date_set, dto.due_date)
+@arguments(RetriesSchema)
+def set_job_retries_sync(body, job_id):
+    set_retries(job_id, body.retries, body.due_date_set, body.due_date)
     return no_content()
 
 
 @bp.put("/job/<job_id>/duedate")
-def set_job_duedate(job_id):
-    dto = load_duedate(json_body())
-    set_due_date(job_id, dto.due_date, dto.cascade)
+@arguments(DuedateSchema)
+def set_job_duedate(body, job_id):
+    set_due_date(job_id, body.due_date, body.cascade)
     return no_content()
 
 
 @bp.put("/job/<job_id>/priority")
-def set_job_priority(job_id):
-    set_priority(job_id, load_priority(json_body(), job_id))
+@arguments(PrioritySchema)
+def set_job_priority(priority, job_id):
+    set_priority(job_id, priority)
     return no_content()
 
 
 @bp.put("/job/suspended")
-def set_jobs_suspended():
-    set_suspended_by(load_suspension_by_selector(json_body()))
+@arguments(SuspensionBySelectorSchema)
+def set_jobs_suspended(selection):
+    set_suspended_by(selection)
     return no_content()
 
 
 @bp.put("/job/<job_id>/suspended")
-def set_job_suspended(job_id):
-    set_suspended(job_id, load_suspended(json_body()))
+@arguments(SuspendedSchema)
+def set_job_suspended(suspended, job_id):
+    set_suspended(job_id, suspended)
     return no_content()
 
 

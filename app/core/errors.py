@@ -23,9 +23,6 @@ class ApiError(Exception):
         if code is not None:
             self.code = code
 
-    def to_dict(self):
-        return {"type": self.type, "message": self.message, "code": self.code}
-
 
 class InvalidRequest(ApiError):
     """Camunda's ``InvalidRequestException``: 400 unless another status is given."""

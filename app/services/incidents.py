@@ -9,7 +9,7 @@ Query: every filter is ANDed (spec A3); paging happens in the database.
 """
 
 from flask import current_app
-from sqlalchemy import delete, exists, func, insert, not_, select
+from sqlalchemy import delete, exists, insert, not_, select
 
 from app.core.dates import utcnow
 from app.core.names import INCIDENT_TYPE_FAILED_JOB
@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import new_id
 from app.models.tables import incident_table as table
 from app.models.tables import job_table
-from app.services.sql import fetch_mappings, in_ids, order_by_columns, paged, stream_mappings
+from app.services.sql import RowQuery, equal_conditions, in_ids
 
 # The IncidentDto columns, in IncidentDto order.
 COLUMNS = (
@@ -84,7 +84,7 @@ _EQUALS = {
 def conditions(query):
     f = query.filters
     c = table.c
-    where = [c[column] == f[key] for key, column in _EQUALS.items() if key in f]
+    where = equal_conditions(table, f, _EQUALS)
     if "incident_message_like" in f:
         where.append(c.incident_message.like(f["incident_message_like"]))
     if "incident_timestamp_before" in f:
@@ -98,23 +98,7 @@ def conditions(query):
     return where
 
 
-def order_by(ordering):
-    return order_by_columns(table, ordering or [("id", "asc")], nullable=set(COLUMNS) - {"id"})
-
-
-def select_incidents(query, first_result=None, max_results=None):
-    statement = (select(*[table.c[name] for name in COLUMNS])
-                 .where(*conditions(query)).order_by(*order_by(query.ordering)))
-    return paged(statement, first_result, max_results)
-
-
-def list_incidents(query, first_result=None, max_results=None):
-    return fetch_mappings(select_incidents(query, first_result, max_results))
-
-
-def stream_incidents(query, first_result=None, chunk_size=1000):
-    return stream_mappings(select_incidents(query, first_result), chunk_size)
-
-
-def count_incidents(query):
-    return db.session.execute(select(func.count()).select_from(table).where(*conditions(query))).scalar_one()
+_ROWS = RowQuery(table, COLUMNS, conditions)
+list_incidents = _ROWS.list
+stream_incidents = _ROWS.stream
+count_incidents = _ROWS.count

@@ -1,10 +1,7 @@
 """Job definition query -> SQL. Every filter is ANDed (spec A3); paging happens in the database."""
 
-from sqlalchemy import func, or_, select
-
-from app.extensions import db
 from app.models.tables import job_definition_table as table
-from app.services.sql import fetch_mappings, order_by_columns, paged, stream_mappings
+from app.services.sql import RowQuery, equal_conditions, tenant_condition
 
 # The JobDefinitionDto columns.
 COLUMNS = (
@@ -24,7 +21,7 @@ _EQUALS = {
 def conditions(query):
     f = query.filters
     c = table.c
-    where = [c[column] == f[key] for key, column in _EQUALS.items() if key in f]
+    where = equal_conditions(table, f, _EQUALS)
     if "job_definition_ids" in f:
         where.append(c.id.in_(sorted(set(f["job_definition_ids"]))))
     if "activity_id_in" in f:
@@ -35,33 +32,13 @@ def conditions(query):
         where.append(c.suspended.is_(True))
     if f.get("with_overriding_job_priority"):
         where.append(c.overriding_priority.isnot(None))
-    if f.get("without_tenant_id"):
-        where.append(c.tenant_id.is_(None))
-    elif "tenant_id_in" in f:
-        in_list = c.tenant_id.in_(sorted(set(f["tenant_id_in"])))
-        if f.get("include_without_tenant_id"):
-            in_list = or_(in_list, c.tenant_id.is_(None))
-        where.append(in_list)
+    tenant = tenant_condition(c.tenant_id, f, "include_without_tenant_id")
+    if tenant is not None:
+        where.append(tenant)
     return where
 
 
-def order_by(ordering):
-    return order_by_columns(table, ordering or [("id", "asc")], nullable=set(COLUMNS) - {"id"})
-
-
-def select_job_definitions(query, first_result=None, max_results=None):
-    statement = (select(*[table.c[name] for name in COLUMNS])
-                 .where(*conditions(query)).order_by(*order_by(query.ordering)))
-    return paged(statement, first_result, max_results)
-
-
-def list_job_definitions(query, first_result=None, max_results=None):
-    return fetch_mappings(select_job_definitions(query, first_result, max_results))
-
-
-def stream_job_definitions(query, first_result=None, chunk_size=1000):
-    return stream_mappings(select_job_definitions(query, first_result), chunk_size)
-
-
-def count_job_definitions(query):
-    return db.session.execute(select(func.count()).select_from(table).where(*conditions(query))).scalar_one()
+_ROWS = RowQuery(table, COLUMNS, conditions)
+list_job_definitions = _ROWS.list
+stream_job_definitions = _ROWS.stream
+count_job_definitions = _ROWS.count

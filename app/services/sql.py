@@ -1,9 +1,10 @@
 """Small SQL helpers shared by the services."""
 
-from sqlalchemy import any_, bindparam
+from sqlalchemy import and_, any_, bindparam, false, func, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import String
 
+from app.core.ordering import with_tie_breaker
 from app.extensions import db
 
 
@@ -23,17 +24,59 @@ def in_ids(column, ids):
 def order_by_columns(table, columns, nullable):
     """ORDER BY for ``[(column name, "asc"|"desc")]``: NULLs last ascending and first descending
     on every database (PostgreSQL's own placement, which Camunda clients see), then ``id`` as the
-    tie-breaker so that pages never overlap. ``nullable``: the names that can hold NULL."""
+    tie-breaker so that pages never overlap (app.core.ordering). ``nullable``: the names that can
+    hold NULL."""
     clauses = []
-    for name, direction in columns:
+    for name, direction in with_tie_breaker(columns):
         column = table.c[name]
         clause = column.asc() if direction == "asc" else column.desc()
         if name in nullable:
             clause = clause.nulls_last() if direction == "asc" else clause.nulls_first()
         clauses.append(clause)
-    if "id" not in [name for name, _ in columns]:
-        clauses.append(table.c.id.asc())
     return clauses
+
+
+def after_row(table, keyset, nullable):
+    """The rows strictly after a row in :func:`order_by_columns`' order, given that row's sort
+    values ``keyset = [(column name, direction, value)]`` over the whole order (the keyset of a
+    page token): (k1 after v1) OR (k1 = v1 AND k2 after v2) OR ..."""
+    alternatives = []
+    prefix = []
+    for name, direction, value in keyset:
+        column = table.c[name]
+        after = _after_value(column, direction, value, name in nullable)
+        alternatives.append(and_(*prefix, after) if prefix else after)
+        prefix.append(column.is_(None) if value is None else column == value)
+    return or_(*alternatives) if alternatives else true()
+
+
+def _after_value(column, direction, value, nullable):
+    """``column`` strictly after ``value`` in its order (NULLs last ascending, first descending)."""
+    if direction == "asc":
+        if value is None:
+            return false()  # NULLs come last: nothing is after them but other NULLs
+        return or_(column > value, column.is_(None)) if nullable else column > value
+    if value is None:
+        return column.isnot(None)  # NULLs come first in descending order
+    return column < value
+
+
+def equal_conditions(table, filters, columns_by_filter):
+    """``column = value`` for each filter named in ``columns_by_filter`` (filter -> column) that
+    ``filters`` has."""
+    return [table.c[column] == filters[key] for key, column in columns_by_filter.items() if key in filters]
+
+
+def tenant_condition(column, filters, include_without_tenant):
+    """Camunda's tenant filters: ``without_tenant_id``, else ``tenant_id_in`` (with the rows
+    without a tenant too when the filter named ``include_without_tenant`` is set); None: no
+    tenant filter."""
+    if filters.get("without_tenant_id"):
+        return column.is_(None)
+    if "tenant_id_in" not in filters:
+        return None
+    in_list = column.in_(sorted(set(filters["tenant_id_in"])))
+    return or_(in_list, column.is_(None)) if filters.get(include_without_tenant) else in_list
 
 
 def paged(statement, first_result=None, max_results=None):
@@ -57,3 +100,29 @@ def stream_mappings(statement, chunk_size=1000):
         yield from result.mappings()
     finally:
         result.close()
+
+
+class RowQuery:
+    """The reads of a resource that is one table: a page of its DTO ``columns`` (the first is
+    ``id``), all of them streamed, or their count, for a query whose filters
+    ``conditions(query)`` turns into WHERE conditions; ordered by ``query.ordering``."""
+
+    def __init__(self, table, columns, conditions):
+        self.table, self.columns, self.conditions = table, columns, conditions
+        self.nullable = set(columns) - {"id"}
+
+    def select(self, query, first_result=None, max_results=None):
+        statement = (select(*[self.table.c[name] for name in self.columns])
+                     .where(*self.conditions(query))
+                     .order_by(*order_by_columns(self.table, query.ordering, self.nullable)))
+        return paged(statement, first_result, max_results)
+
+    def list(self, query, first_result=None, max_results=None):
+        return fetch_mappings(self.select(query, first_result, max_results))
+
+    def stream(self, query, first_result=None, chunk_size=1000):
+        return stream_mappings(self.select(query, first_result), chunk_size)
+
+    def count(self, query):
+        return db.session.execute(select(func.count()).select_from(self.table)
+                                  .where(*self.conditions(query))).scalar_one()

@@ -5,6 +5,7 @@ from sqlalchemy import insert, select
 
 from app.core.dates import utcnow
 from app.core.errors import InvalidRequest, NotFound
+from app.core.text import is_storable
 from app.extensions import db
 from app.models import new_id
 from app.models.tables import job_definition_table, job_table, stacktrace_table
@@ -14,7 +15,8 @@ from app.services.jobs.query import JOB_DTO_COLUMNS
 
 
 def get_job_row(job_id, columns=JOB_DTO_COLUMNS):
-    row = db.session.execute(
+    # An id no database can store is no job's id (and would make the driver fail).
+    row = None if not is_storable(job_id) else db.session.execute(
         select(*[job_table.c[name] for name in columns]).where(job_table.c.id == job_id)
     ).mappings().first()
     if row is None:

@@ -9,7 +9,15 @@ from sqlalchemy import and_, exists, func, or_, select
 from app.core.dates import utcnow
 from app.extensions import db
 from app.models.tables import job_definition_table, job_table
-from app.services.sql import fetch_mappings, order_by_columns, paged, stream_mappings
+from app.services.sql import (
+    after_row,
+    equal_conditions,
+    fetch_mappings,
+    order_by_columns,
+    paged,
+    stream_mappings,
+    tenant_condition,
+)
 
 # The 15 JobDto columns, in JobDto order.
 JOB_DTO_COLUMNS = (
@@ -17,7 +25,7 @@ JOB_DTO_COLUMNS = (
     "process_definition_id", "process_definition_key", "retries", "exception_message",
     "failed_activity_id", "suspended", "priority", "tenant_id", "create_time", "batch_id",
 )
-NOT_NULL_COLUMNS = {"id", "retries", "priority"}
+NULLABLE_COLUMNS = set(JOB_DTO_COLUMNS) - {"id", "retries", "priority"}
 
 _EQUALS = {
     "job_id": "id",
@@ -36,10 +44,7 @@ def job_conditions(query, now=None, table=job_table):
     f = query.filters
     c = table.c
     now = now or utcnow()
-    conditions = []
-    for key, column in _EQUALS.items():
-        if key in f:
-            conditions.append(c[column] == f[key])
+    conditions = equal_conditions(table, f, _EQUALS)
     if "job_ids" in f:
         conditions.append(c.id.in_(sorted(set(f["job_ids"]))))
     if "process_instance_ids" in f:
@@ -81,13 +86,9 @@ def job_conditions(query, now=None, table=job_table):
     if "lt" in created:
         # Camunda's createdBefore is inclusive (spec B.1.3).
         conditions.append(c.create_time <= created["lt"])
-    if f.get("without_tenant_id"):
-        conditions.append(c.tenant_id.is_(None))
-    elif "tenant_id_in" in f:
-        in_list = c.tenant_id.in_(sorted(set(f["tenant_id_in"])))
-        if f.get("include_jobs_without_tenant_id"):
-            in_list = or_(in_list, c.tenant_id.is_(None))
-        conditions.append(in_list)
+    tenant = tenant_condition(c.tenant_id, f, "include_jobs_without_tenant_id")
+    if tenant is not None:
+        conditions.append(tenant)
     if f.get("acquired"):
         conditions.append(and_(c.lock_expiration_time.isnot(None), c.lock_expiration_time > now))
     return conditions
@@ -95,13 +96,13 @@ def job_conditions(query, now=None, table=job_table):
 
 def order_by_clauses(ordering, table=job_table):
     """ORDER BY for the resolved ordering (default ``id asc``, spec B.1.6)."""
-    return order_by_columns(table, ordering or [("id", "asc")], nullable=set(JOB_DTO_COLUMNS) - NOT_NULL_COLUMNS)
+    return order_by_columns(table, ordering, nullable=NULLABLE_COLUMNS)
 
 
 def select_jobs(query, first_result=None, max_results=None, after=None):
-    """``after``: an extra condition, the keyset of app.services.jobs.pages."""
+    """``after``: only the rows after the row of this keyset (a page token, schemas.job_page)."""
     columns = [job_table.c[name] for name in JOB_DTO_COLUMNS]
-    conditions = job_conditions(query) + ([after] if after is not None else [])
+    conditions = job_conditions(query) + ([after_row(job_table, after, NULLABLE_COLUMNS)] if after else [])
     statement = select(*columns).where(*conditions).order_by(*order_by_clauses(query.ordering))
     return paged(statement, first_result, max_results)
 
