@@ -7,6 +7,7 @@ The services read and write rows with Core statements (``select(job_table)``,
 from app.models.batch import Batch, BatchElement, HistoricBatch
 from app.models.incident import Incident
 from app.models.job import Job, JobDefinition, JobStacktrace
+from app.models.worker import Worker
 
 job_table = Job.__table__
 job_definition_table = JobDefinition.__table__
@@ -15,3 +16,4 @@ incident_table = Incident.__table__
 batch_table = Batch.__table__
 historic_batch_table = HistoricBatch.__table__
 batch_element_table = BatchElement.__table__
+worker_table = Worker.__table__

@@ -1,46 +1,63 @@
-"""Acquisition: lock a round of executable jobs and hand them to the workers.
+"""Acquisition: lock a round of executable jobs for one worker.
 
-Acquisition locks a small batch of executable jobs in one statement (``FOR UPDATE SKIP LOCKED``
-on PostgreSQL, so workers on many machines never block each other or take the same job), each
-with a fresh lock owner token and a lock expiration time. One Celery task per job then carries
-``(job id, lock owner, revision)``; app.services.executor.execute runs it.
+A round is locked by one statement (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers on many
+machines never block each other or take the same job): the job's ``lock_owner`` becomes the
+worker's id, its ``lock_expiration_time`` now + ``JOB_LOCK_TIME_SECONDS``, and its revision is
+bumped. The statement returns everything the worker needs to run the jobs, so no job is read
+again before its handler runs; app.services.executor.execute runs them, each in its own
+transaction.
 
-Recovery lives in the database: a job whose worker died keeps its lock until the expiration
-time, after which the periodic sweep acquires it again.
+A job is acquirable when it has retries left, is due, is not suspended (nor its job definition),
+and is not locked, or its lock has expired, or its lock owner is a dead worker (see
+app.services.executor.workers): that last condition is how a killed worker's jobs come back
+within seconds instead of after the lock time.
 """
 
-import logging
 import os
 import socket
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import exists, not_, or_, select, union_all, update
 
 from app.core.dates import utcnow
-from app.core.names import TASK_ACQUIRE, TASK_EXECUTE
 from app.extensions import db
 from app.models.tables import job_definition_table, job_table
-from app.services.dispatch import get_dispatcher
 from app.services.executor.handlers import enabled_handlers
+from app.services.executor.workers import dead_worker_ids
 
-log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class AcquiredJob:
+    """A job locked by ``lock_owner`` at ``revision``, with what its handler needs."""
+
+    id: str
+    lock_owner: str
+    revision: int
+    handler_type: str
+    configuration: dict
+    retries: int
+    batch_id: str | None
 
 
 def lock_owner_token():
-    """Who holds a lock: host and process for operators, plus a nonce unique to the acquisition."""
+    """A lock owner for a lock taken outside a registered worker (a request's execute):
+    host and process for operators, plus a nonce unique to the acquisition."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
 def executable_conditions(now):
-    """Retries left, due, not suspended (job or job definition), not locked or lock expired."""
+    """Retries left, due, not suspended (job or job definition), and free: never locked, lock
+    expired, or held by a dead worker."""
     c = job_table.c
     return [
         c.retries > 0,
         or_(c.due_date.is_(None), c.due_date <= now),
         c.suspended.is_(False),
-        or_(c.lock_expiration_time.is_(None), c.lock_expiration_time < now),
+        or_(c.lock_expiration_time.is_(None), c.lock_expiration_time < now,
+            c.lock_owner.in_(dead_worker_ids(now).scalar_subquery())),
         not_(exists().where(job_definition_table.c.id == c.job_definition_id,
                             job_definition_table.c.suspended.is_(True))),
     ]
@@ -50,8 +67,9 @@ def _acquisition_order(columns):
     return (columns.priority.desc(), columns.due_date.asc().nulls_first())
 
 
-def acquire_jobs(limit=None, handler_types=None):
-    """Lock up to ``limit`` executable jobs; returns ``[(job_id, lock_owner, revision)]``.
+def acquire_round(owner, limit, handler_types=None):
+    """Lock up to ``limit`` executable jobs for ``owner``; commits; returns ``[AcquiredJob]`` in
+    acquisition order (priority, then due date).
 
     Per handler type, the index ``(handler_type, priority DESC, due_date)`` yields executable
     jobs in order and the scan stops after ``limit`` of them, however long the backlog; the
@@ -59,13 +77,10 @@ def acquire_jobs(limit=None, handler_types=None):
     The executable conditions are repeated at the locking level, where PostgreSQL re-checks
     them against the row version it locks.
     """
-    config = current_app.config
-    limit = limit or config["JOB_ACQUISITION_SIZE"]
     handler_types = sorted(handler_types or enabled_handlers())
-    if not handler_types:
+    if not handler_types or limit < 1:
         return []
     now = utcnow()
-    token = lock_owner_token()
     c = job_table.c
     per_type = []
     for handler_type in handler_types:
@@ -83,43 +98,36 @@ def acquire_jobs(limit=None, handler_types=None):
     statement = (
         update(job_table)
         .where(c.id.in_(candidates.scalar_subquery()))
-        .values(lock_owner=token,
-                lock_expiration_time=now + timedelta(seconds=config["JOB_LOCK_TIME_SECONDS"]),
+        .values(lock_owner=owner,
+                lock_expiration_time=now + timedelta(seconds=current_app.config["JOB_LOCK_TIME_SECONDS"]),
                 revision=c.revision + 1)
-        .returning(c.id, c.revision, c.priority, c.due_date)
+        .returning(c.id, c.revision, c.priority, c.due_date, c.handler_type, c.handler_configuration,
+                   c.retries, c.batch_id)
     )
     rows = db.session.execute(statement).all()
     db.session.commit()
-    # RETURNING comes in no particular order; dispatch in acquisition order.
+    # RETURNING comes in no particular order; run in acquisition order.
     rows.sort(key=lambda row: (-row.priority, row.due_date is not None, row.due_date or now))
-    return [(row.id, token, row.revision) for row in rows]
+    return [AcquiredJob(id=row.id, lock_owner=owner, revision=row.revision, handler_type=row.handler_type,
+                        configuration=row.handler_configuration or {}, retries=row.retries, batch_id=row.batch_id)
+            for row in rows]
 
 
-def acquire_and_dispatch():
-    """One acquisition round: lock jobs and send one execute task per job.
+def acquire_jobs(limit=None, handler_types=None):
+    """Lock up to ``limit`` jobs under a fresh owner token; returns ``[(job_id, lock_owner, revision)]``.
 
-    Returns how many jobs were dispatched; a full round means more work is probably waiting.
-    A job whose task cannot be sent is unlocked again so that the next round retries it.
+    For callers that run acquired jobs by id (tests, tools); the workers use
+    :func:`acquire_round` with their registered id.
     """
-    acquired = acquire_jobs()
-    dispatcher = get_dispatcher()
-    for job_id, token, revision in acquired:
-        try:
-            dispatcher.send(TASK_EXECUTE, args=(job_id, token, revision))
-        except Exception:  # noqa: BLE001 - the broker is down; the job must not stay locked
-            log.exception("could not dispatch job %s; unlocking it", job_id)
-            unlock_job(job_id, token)
-    return len(acquired)
+    limit = limit or current_app.config["JOB_ACQUISITION_SIZE"]
+    return [(job.id, job.lock_owner, job.revision)
+            for job in acquire_round(lock_owner_token(), limit, handler_types)]
 
 
 def unlock_job(job_id, token):
+    """Give a job back (bumping its revision) if ``token`` still holds it; commits."""
     c = job_table.c
     db.session.execute(
         update(job_table).where(c.id == job_id, c.lock_owner == token)
         .values(lock_owner=None, lock_expiration_time=None, revision=c.revision + 1))
     db.session.commit()
-
-
-def request_acquisition():
-    """Send an acquisition round to the workers now (used by the sweep and by full rounds)."""
-    get_dispatcher().send(TASK_ACQUIRE, expires=60)
