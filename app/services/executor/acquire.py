@@ -13,6 +13,7 @@ app.services.executor.workers): that last condition is how a killed worker's job
 within seconds instead of after the lock time.
 """
 
+import functools
 import os
 import socket
 import uuid
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import exists, not_, or_, select, union_all, update
+from sqlalchemy import bindparam, exists, not_, or_, select, union_all, update
 
 from app.core.dates import utcnow
 from app.extensions import db
@@ -48,16 +49,16 @@ def lock_owner_token():
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
-def executable_conditions(now):
+def executable_conditions(now, dead_before):
     """Retries left, due, not suspended (job or job definition), and free: never locked, lock
-    expired, or held by a dead worker."""
+    expired, or held by a dead worker (heartbeat before ``dead_before``)."""
     c = job_table.c
     return [
         c.retries > 0,
         or_(c.due_date.is_(None), c.due_date <= now),
         c.suspended.is_(False),
         or_(c.lock_expiration_time.is_(None), c.lock_expiration_time < now,
-            c.lock_owner.in_(dead_worker_ids(now).scalar_subquery())),
+            c.lock_owner.in_(dead_worker_ids(dead_before).scalar_subquery())),
         not_(exists().where(job_definition_table.c.id == c.job_definition_id,
                             job_definition_table.c.suspended.is_(True))),
     ]
@@ -67,44 +68,56 @@ def _acquisition_order(columns):
     return (columns.priority.desc(), columns.due_date.asc().nulls_first())
 
 
-def acquire_round(owner, limit, handler_types=None):
-    """Lock up to ``limit`` executable jobs for ``owner``; commits; returns ``[AcquiredJob]`` in
-    acquisition order (priority, then due date).
+@functools.lru_cache(maxsize=32)
+def _round_statement(handler_types):
+    """The acquisition statement for a set of handler types, built once per set: its values are
+    bound parameters (``now``, ``dead_before``, ``owner``, ``expires``, ``size``).
 
     Per handler type, the index ``(handler_type, priority DESC, due_date)`` yields executable
-    jobs in order and the scan stops after ``limit`` of them, however long the backlog; the
-    best ``limit`` over all types are then locked, skipping rows other workers are locking.
+    jobs in order and the scan stops after ``size`` of them, however long the backlog; the
+    best ``size`` over all types are then locked, skipping rows other workers are locking.
     The executable conditions are repeated at the locking level, where PostgreSQL re-checks
     them against the row version it locks.
     """
-    handler_types = sorted(handler_types or enabled_handlers())
-    if not handler_types or limit < 1:
-        return []
-    now = utcnow()
     c = job_table.c
+    now, dead_before, size = bindparam("now"), bindparam("dead_before"), bindparam("size")
     per_type = []
     for handler_type in handler_types:
         ranked = (select(c.id, c.priority, c.due_date)
-                  .where(c.handler_type == handler_type, *executable_conditions(now))
-                  .order_by(*_acquisition_order(c)).limit(limit).subquery())
+                  .where(c.handler_type == handler_type, *executable_conditions(now, dead_before))
+                  .order_by(*_acquisition_order(c)).limit(size).subquery())
         per_type.append(select(ranked.c.id, ranked.c.priority, ranked.c.due_date))
     best = (union_all(*per_type) if len(per_type) > 1 else per_type[0]).subquery("best")
-    best_ids = select(best.c.id).order_by(*_acquisition_order(best.c)).limit(limit)
+    best_ids = select(best.c.id).order_by(*_acquisition_order(best.c)).limit(size)
     candidates = (
         select(c.id)
-        .where(c.id.in_(best_ids.scalar_subquery()), *executable_conditions(now))
+        .where(c.id.in_(best_ids.scalar_subquery()), *executable_conditions(now, dead_before))
         .with_for_update(skip_locked=True)
     )
-    statement = (
+    return (
         update(job_table)
         .where(c.id.in_(candidates.scalar_subquery()))
-        .values(lock_owner=owner,
-                lock_expiration_time=now + timedelta(seconds=current_app.config["JOB_LOCK_TIME_SECONDS"]),
-                revision=c.revision + 1)
+        .values(lock_owner=bindparam("owner"), lock_expiration_time=bindparam("expires"), revision=c.revision + 1)
         .returning(c.id, c.revision, c.priority, c.due_date, c.handler_type, c.handler_configuration,
                    c.retries, c.batch_id)
     )
-    rows = db.session.execute(statement).all()
+
+
+def acquire_round(owner, limit, handler_types=None):
+    """Lock up to ``limit`` executable jobs for ``owner``; commits; returns ``[AcquiredJob]`` in
+    acquisition order (priority, then due date)."""
+    handler_types = tuple(sorted(handler_types or enabled_handlers()))
+    if not handler_types or limit < 1:
+        return []
+    config = current_app.config
+    now = utcnow()
+    rows = db.session.execute(_round_statement(handler_types), {
+        "now": now,
+        "dead_before": now - timedelta(seconds=config["JOB_DEAD_WORKER_SECONDS"]),
+        "size": limit,
+        "owner": owner,
+        "expires": now + timedelta(seconds=config["JOB_LOCK_TIME_SECONDS"]),
+    }).all()
     db.session.commit()
     # RETURNING comes in no particular order; run in acquisition order.
     rows.sort(key=lambda row: (-row.priority, row.due_date is not None, row.due_date or now))

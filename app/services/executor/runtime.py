@@ -186,7 +186,14 @@ class ExecutorRuntime:
 
     def run_rounds(self):
         """Acquire and run rounds until one comes back short or the runtime stops; returns how
-        many jobs ran. Jobs left over from a round a database error interrupted run first."""
+        many jobs ran. Jobs left over from a round a database error interrupted run first.
+
+        Jobs whose handler does no database work finish on a connection held in autocommit
+        mode for the whole call (see ``run_job``); the others in the session's transaction."""
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as autocommit:
+            return self._run_rounds(autocommit)
+
+    def _run_rounds(self, autocommit):
         ran = 0
         while not self._stopping.is_set():
             if not self._round:
@@ -203,7 +210,7 @@ class ExecutorRuntime:
                     self._fan_out = True  # more work is probably waiting: let the others in
             self._send_fan_out_hint()
             while self._round and not self._stopping.is_set():
-                self._run_next()
+                self._run_next(autocommit)
                 ran += 1
             if not self._round_full:
                 return ran
@@ -217,10 +224,10 @@ class ExecutorRuntime:
             return 1
         return max(1, min(limit, int(self.config["JOB_ROUND_SECONDS"] / max(self._job_seconds, 1e-6))))
 
-    def _run_next(self):
+    def _run_next(self, autocommit):
         job = self._round[0]
         started = time.monotonic()
-        outcome = run_job(job)  # a database error propagates: the job stays at the head
+        outcome = run_job(job, autocommit=autocommit)  # a database error propagates: the job stays at the head
         seconds = time.monotonic() - started
         with self._lock:
             self._round.popleft()
@@ -274,10 +281,11 @@ class ExecutorRuntime:
             self._last_beat = time.monotonic()
 
     def _beat_if_stale(self):
-        """Never acquire as a worker the others may already take for dead (first round, or the
-        heartbeat thread was held up by an outage)."""
+        """Never acquire as a worker the others may soon take for dead (first round, or the
+        heartbeat thread was held up by an outage); a beat only a little late is left to the
+        heartbeat thread, so that a round does not wait for one more commit."""
         last = self._last_beat
-        if last is None or time.monotonic() - last > self.config["JOB_HEARTBEAT_INTERVAL_SECONDS"]:
+        if last is None or time.monotonic() - last > self.config["JOB_DEAD_WORKER_SECONDS"] / 2:
             self.beat()
 
     def extend_leases_if_due(self):
@@ -301,8 +309,7 @@ class ExecutorRuntime:
         """Every sweep interval: report workers that died, purge the long dead."""
         now = utcnow()
         w = worker_table.c
-        dead = db.session.execute(
-            select(w.id, w.heartbeat_at).where(w.id.in_(workers.dead_worker_ids(now).scalar_subquery()))).all()
+        dead = db.session.execute(select(w.id, w.heartbeat_at).where(w.heartbeat_at < workers.dead_before(now))).all()
         db.session.commit()
         for worker_id, heartbeat_at in dead:
             if worker_id not in self._dead_seen and worker_id != self.worker_id:

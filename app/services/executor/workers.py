@@ -63,9 +63,14 @@ def heartbeat(worker_id, now=None):
     return False
 
 
-def dead_worker_ids(now):
-    """``SELECT id`` of the workers whose heartbeat is older than ``JOB_DEAD_WORKER_SECONDS``."""
-    threshold = now - timedelta(seconds=current_app.config["JOB_DEAD_WORKER_SECONDS"])
+def dead_before(now):
+    """Workers whose last heartbeat is older than this are dead."""
+    return now - timedelta(seconds=current_app.config["JOB_DEAD_WORKER_SECONDS"])
+
+
+def dead_worker_ids(threshold):
+    """``SELECT id`` of the workers whose heartbeat is older than ``threshold`` (a value or a
+    bound parameter; see :func:`dead_before`)."""
     return select(worker_table.c.id).where(worker_table.c.heartbeat_at < threshold)
 
 
