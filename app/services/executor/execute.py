@@ -38,6 +38,11 @@ _FINISH = delete(job_table).where(job_table.c.id == bindparam("job_id"),
                                   job_table.c.revision == bindparam("revision"))
 
 
+def _fenced_out(job_id, token):
+    log.info("job %s changed or was taken over while %s ran it; its effects were discarded", job_id, token)
+    return _release_stale_lock(job_id, token)
+
+
 def _release_stale_lock(job_id, token):
     """The job changed under us (an operator bumped its revision while it was acquired): drop
     our lock so that it is acquired again at once, in its new state, instead of waiting for
@@ -97,12 +102,12 @@ def run_job(job, failures=None, autocommit=None):
         if autocommit is not None and job.retries and not db.session().in_transaction():
             # The handler did no database work: the fenced DELETE alone is the transaction.
             if autocommit.execute(_FINISH, fence).rowcount != 1:
-                return _release_stale_lock(job.id, job.lock_owner)
+                return _fenced_out(job.id, job.lock_owner)
             return _after_commit(context)
         deleted = db.session.execute(_FINISH, fence).rowcount
         if deleted != 1:
             db.session.rollback()
-            return _release_stale_lock(job.id, job.lock_owner)
+            return _fenced_out(job.id, job.lock_owner)
         if job.retries == 0:
             # Only a job run on request can have 0 retries (acquisition needs more), and only
             # then can it have a failedJob incident: a job has one exactly while it has 0
@@ -118,7 +123,7 @@ def run_job(job, failures=None, autocommit=None):
             failures.append(error)
         if record_failure(job.id, job.lock_owner, job.revision, error):
             return FAILED
-        return _release_stale_lock(job.id, job.lock_owner)
+        return _fenced_out(job.id, job.lock_owner)
     return _after_commit(context)
 
 
