@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from app.core.dates import utcnow
 from app.core.names import TASK_ACQUIRE
 from app.extensions import db
-from app.models import Job, Worker
+from app.models import Job, JobStacktrace, Worker
 from app.models.tables import job_table
 from app.services.executor import workers
 from app.services.executor.acquire import acquire_round
@@ -305,3 +305,79 @@ def test_the_threads_run_woken_work_and_retire_on_stop(app, make_jobs, dispatche
     assert app.extensions["dispatcher"] is dispatched
     with app.app_context():
         assert worker_row("w-threads") is None
+
+
+class Stubborn:
+    """A handler that keeps running: it polls a flag, and swallows interruptions if asked to."""
+
+    def __init__(self, swallow):
+        self.swallow = swallow
+        self.release = False
+        self.started = False
+
+    def __call__(self, context):
+        self.started = True
+        while not self.release:
+            try:
+                time.sleep(0.01)
+            except Exception:
+                if not self.swallow:
+                    raise
+
+
+def wait_until(predicate, message, timeout=15):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.02)
+
+
+def test_a_handler_past_its_soft_time_limit_is_interrupted_and_the_job_fails(
+        app, make_jobs, handlers, config, dispatched):
+    stubborn = Stubborn(swallow=False)
+    handlers(**{"test.unit.slow": stubborn})
+    config(TASK_SOFT_TIME_LIMIT=0.3, TASK_TIME_LIMIT=30, JOB_HEARTBEAT_INTERVAL_SECONDS=0.05)
+    make_jobs({"id": "slow", "handlerType": "test.unit.slow"})
+    runtime = ExecutorRuntime(app, worker_id="w-soft")
+    runtime._exit = lambda code: pytest.fail(f"the process would have exited ({code})")
+    runtime.start()
+    try:
+        traces = []
+
+        def failed_once():
+            with app.app_context():
+                job = row("slow")
+                if job is None or job.retries != 2:
+                    return False
+                traces.extend(db.session.execute(
+                    select(JobStacktrace.stacktrace).where(JobStacktrace.job_id == "slow")).scalars())
+                return True
+
+        wait_until(failed_once, "the job to fail on its soft time limit")
+        assert "JobTimeLimitExceeded" in traces[0]
+    finally:
+        stubborn.release = True
+        runtime.stop()
+
+
+def test_a_handler_that_ignores_its_soft_limit_is_failed_at_the_hard_limit_and_the_process_replaced(
+        app, make_jobs, handlers, config, dispatched):
+    stubborn = Stubborn(swallow=True)
+    handlers(**{"test.unit.stuck": stubborn})
+    config(TASK_SOFT_TIME_LIMIT=0.2, TASK_TIME_LIMIT=0.6, JOB_HEARTBEAT_INTERVAL_SECONDS=0.05)
+    make_jobs({"id": "stuck", "handlerType": "test.unit.stuck"})
+    exits = []
+    runtime = ExecutorRuntime(app, worker_id="w-hard")
+    runtime._exit = exits.append
+    runtime.start()
+    try:
+        wait_until(lambda: exits, "the runtime to give the stuck handler up")
+        assert exits == [70]
+        with app.app_context():
+            job = row("stuck")
+            assert job.retries == 2 and job.lock_owner is None
+            assert job.exception_message == "Job stuck ran longer than its time limit of 0.6 s"
+            assert worker_row("w-hard") is None
+    finally:
+        stubborn.release = True
+        runtime.stop()

@@ -80,15 +80,16 @@ def execute_job(job_id, token, revision, failures=None):
     return run_job(job, failures)
 
 
-def run_job(job, failures=None, autocommit=None):
+def run_job(job, failures=None, autocommit=None, guard=None):
     """Run an acquired job. Returns ``"done"``, ``"failed"`` or ``"skipped"``.
 
     ``failures``, when given, receives the handler's exception (``POST /job/{id}/execute``
     reports its message to the caller). ``autocommit``, when given, is a connection in
     autocommit mode on which a job whose handler did no database work is finished by its fenced
-    DELETE alone (one round trip instead of BEGIN, DELETE, COMMIT). A database outage or
-    conflict is raised, not counted as the job's failure: nothing was applied and the lock is
-    still the caller's, so it may run the job again.
+    DELETE alone (one round trip instead of BEGIN, DELETE, COMMIT). ``guard``, when given, is
+    a context manager factory the handler call runs in (the runtime's time limits). A database
+    outage or conflict is raised, not counted as the job's failure: nothing was applied and the
+    lock is still the caller's, so it may run the job again.
     """
     handler = enabled_handlers().get(job.handler_type)
     if handler is None:
@@ -98,7 +99,11 @@ def run_job(job, failures=None, autocommit=None):
                          retries=job.retries, batch_id=job.batch_id, session=db.session)
     fence = {"job_id": job.id, "owner": job.lock_owner, "revision": job.revision}
     try:
-        handler(context)
+        if guard is None:
+            handler(context)
+        else:
+            with guard(job):
+                handler(context)
         if autocommit is not None and job.retries and not db.session().in_transaction():
             # The handler did no database work: the fenced DELETE alone is the transaction.
             if autocommit.execute(_FINISH, fence).rowcount != 1:

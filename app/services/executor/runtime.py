@@ -28,10 +28,13 @@ a growing pause, and the round that was interrupted resumes where it stopped (it
 still locked by this worker; whatever was half done was rolled back).
 """
 
+import ctypes
 import logging
+import os
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 
 from sqlalchemy import select
 
@@ -41,7 +44,7 @@ from app.extensions import db
 from app.models.tables import worker_table
 from app.services.executor import workers
 from app.services.executor.acquire import acquire_round
-from app.services.executor.execute import run_job
+from app.services.executor.execute import record_failure, run_job
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,22 @@ STOP_GRACE_SECONDS = 10.0
 MAX_BACKOFF_SECONDS = 10.0
 # A broker hint expires after this long: the sweep finds the work anyway.
 HINT_EXPIRES_SECONDS = 60
+
+
+# Exit status of a worker process that gave up a handler stuck past its hard time limit.
+EXIT_STUCK_HANDLER = 70
+
+
+class JobTimeLimitExceeded(Exception):
+    """Raised inside a handler that ran past ``TASK_SOFT_TIME_LIMIT``: the job fails."""
+
+
+def _raise_in_thread(thread_id, exception_class):
+    """Ask the interpreter to raise ``exception_class`` in thread ``thread_id`` at its next
+    bytecode (``None``: cancel one not raised yet). This is what Celery's soft time limit does
+    with a signal, which only reaches the main thread; the executor runs in its own."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(exception_class) if exception_class else None)
 
 
 class LocalWakeDispatcher:
@@ -118,6 +137,9 @@ class ExecutorRuntime:
         self._job_seconds = None  # moving average of a job's duration in this process
         self._broker_quiet_until = 0.0
         self._dead_seen = set()
+        self._in_handler = None  # (job, monotonic start, thread id) while a handler runs
+        self._interrupted = False  # the soft time limit was sent to the running handler
+        self._exit = os._exit  # replaced in tests
         self._executor_thread = None
         self._heartbeat_thread = None
 
@@ -227,7 +249,8 @@ class ExecutorRuntime:
     def _run_next(self, autocommit):
         job = self._round[0]
         started = time.monotonic()
-        outcome = run_job(job, autocommit=autocommit)  # a database error propagates: the job stays at the head
+        # A database error propagates: the job stays at the head of the round.
+        outcome = run_job(job, autocommit=autocommit, guard=self._time_limited)
         seconds = time.monotonic() - started
         with self._lock:
             self._round.popleft()
@@ -235,6 +258,22 @@ class ExecutorRuntime:
             DURATION_WEIGHT * seconds + (1 - DURATION_WEIGHT) * self._job_seconds)
         log.debug("job %s: %s", job.id, outcome)
         return outcome
+
+    @contextmanager
+    def _time_limited(self, job):
+        """Marks the handler call that the time limits watch (see ``watch_time_limits``)."""
+        with self._lock:
+            self._in_handler = (job, time.monotonic(), threading.get_ident())
+            self._interrupted = False
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_handler = None
+                if self._interrupted:
+                    # The handler returned just as the limit struck: cancel the exception if it
+                    # is still pending, so that it cannot surface in the finishing code.
+                    _raise_in_thread(threading.get_ident(), None)
 
     def _send_fan_out_hint(self):
         if not self._fan_out or time.monotonic() < self._broker_quiet_until:
@@ -260,6 +299,7 @@ class ExecutorRuntime:
             try:
                 with self.app.app_context():
                     self.beat()
+                    self.watch_time_limits()
                     self.extend_leases_if_due()
                     if time.monotonic() >= next_maintenance:
                         self.maintain()
@@ -287,6 +327,43 @@ class ExecutorRuntime:
         last = self._last_beat
         if last is None or time.monotonic() - last > self.config["JOB_DEAD_WORKER_SECONDS"] / 2:
             self.beat()
+
+    def watch_time_limits(self):
+        """The running handler's time limits (checked at every heartbeat).
+
+        Past ``TASK_SOFT_TIME_LIMIT`` the handler is interrupted with
+        :class:`JobTimeLimitExceeded` and the job fails like any handler error. Past
+        ``TASK_TIME_LIMIT`` (the handler swallowed that, or sits in a call that cannot be
+        interrupted) its failure is recorded here, the rest of the round is given back, and the
+        process exits so that Celery replaces it: a stuck thread cannot be stopped any other
+        way, and its lease would otherwise be extended forever."""
+        with self._lock:
+            if self._in_handler is None:
+                return
+            job, started, thread_id = self._in_handler
+            elapsed = time.monotonic() - started
+            if elapsed >= self.config["TASK_SOFT_TIME_LIMIT"] and not self._interrupted:
+                self._interrupted = True
+                log.warning("job %s has run %.1f s, past its soft time limit of %s s: interrupting its handler",
+                            job.id, elapsed, self.config["TASK_SOFT_TIME_LIMIT"])
+                _raise_in_thread(thread_id, JobTimeLimitExceeded)
+                return
+        if elapsed >= self.config["TASK_TIME_LIMIT"]:
+            self._abandon_stuck_handler(job, elapsed)
+
+    def _abandon_stuck_handler(self, job, elapsed):
+        limit = self.config["TASK_TIME_LIMIT"]
+        log.error("job %s has run %.1f s, past its time limit of %s s, and its handler does not stop: recording "
+                  "its failure and replacing worker process %s", job.id, elapsed, limit, os.getpid())
+        error = JobTimeLimitExceeded(f"Job {job.id} ran longer than its time limit of {limit} s")
+        try:
+            record_failure(job.id, job.lock_owner, job.revision, error)
+            with self._lock:
+                leftover = [held.id for held in self._round if held.id != job.id]
+            workers.release_jobs(self.worker_id, leftover)
+            workers.retire_worker(self.worker_id, still_holding=False)
+        finally:
+            self._exit(EXIT_STUCK_HANDLER)
 
     def extend_leases_if_due(self):
         """Keep the jobs of the current round locked while a long handler runs.
