@@ -30,7 +30,10 @@ import workers.executor  # noqa: E402,F401
 log = logging.getLogger(__name__)
 
 
-def _start_runtime():
+def _start_runtime(in_pool_child):
+    # Hints hold a busy pool child so that the pool gives the next one to an idle sibling
+    # (workers/executor.py); a pool without children must not be held.
+    flask_app.extensions["executor_hint_hold"] = in_pool_child
     runtime = ExecutorRuntime(flask_app)
     runtime.start()
     return runtime
@@ -41,7 +44,7 @@ def _start_runtime_in_pool_child(**kwargs):
     """A forked pool child: fresh connections (never the parent's), then its own runtime."""
     with flask_app.app_context():
         db.engine.dispose(close=False)
-    _start_runtime()
+    _start_runtime(in_pool_child=True)
 
 
 @signals.worker_process_shutdown.connect
@@ -56,7 +59,7 @@ def _start_runtime_in_this_process(sender=None, **kwargs):
     """Pools without child processes (solo, threads) run the runtime in the worker itself."""
     if isinstance(getattr(sender, "pool", None), PreforkPool):
         return
-    _start_runtime()
+    _start_runtime(in_pool_child=False)
     signals.worker_shutdown.connect(_stop_runtime_in_pool_child, weak=False)
 
 

@@ -18,12 +18,26 @@ from app.services.executor.execute import execute_job
 _DB_ERRORS = (OperationalError, InterfaceError)
 
 
+# How long a hint holds a busy pool child (see acquire).
+HINT_HOLD_SECONDS = 2.0
+
+
 @shared_task(name=TASK_ACQUIRE, soft_time_limit=5, time_limit=10)
 def acquire():
-    """Wake this process's executor runtime; it runs rounds until the work runs out."""
+    """Wake this process's executor runtime; it runs rounds until the work runs out.
+
+    In a prefork pool child the hint then waits while the executor is busy (up to
+    ``HINT_HOLD_SECONDS``). The pool hands a message to a child that is not running a task;
+    a hint that returned at once would leave its child looking free, and every hint of a busy
+    period would go to that same busy child while its siblings sleep until their sweep. Held,
+    the next hint goes to an idle sibling.
+    """
     runtime = current_app.extensions.get("executor_runtime")
-    if runtime is not None:
-        runtime.wake()
+    if runtime is None:
+        return
+    runtime.wake()
+    if current_app.extensions.get("executor_hint_hold"):
+        runtime.wait_until_idle(HINT_HOLD_SECONDS)
 
 
 @shared_task(name=TASK_EXECUTE, autoretry_for=_DB_ERRORS, retry_backoff=True,

@@ -300,6 +300,9 @@ def test_the_threads_run_woken_work_and_retire_on_stop(app, make_jobs, dispatche
         while not gone():
             assert time.monotonic() < deadline, "the runtime did not run the woken jobs"
             time.sleep(0.02)
+        assert runtime.wait_until_idle(10), "out of work, the executor thread waits (a held hint returns)"
+        runtime.wake()
+        assert not runtime._idle.is_set(), "a wake-up makes it busy at once, before its thread runs"
     finally:
         runtime.stop()
     assert app.extensions["dispatcher"] is dispatched

@@ -123,6 +123,7 @@ class ExecutorRuntime:
         self.config = app.config
         self.worker_id = worker_id or workers.new_worker_id()
         self._wake = threading.Event()
+        self._idle = threading.Event()  # set while the executor thread waits for work
         self._stopping = threading.Event()
         self._heartbeat_stop = threading.Event()
         self._fan_out = False
@@ -131,12 +132,12 @@ class ExecutorRuntime:
         self._lock = threading.Lock()
         self._beat_lock = threading.Lock()
         self._round = deque()  # acquired jobs not finished yet; the head is the one running
-        self._round_full = False
         self._leased_at = 0.0  # monotonic time the round's locks were last set or extended
         self._last_beat = None  # monotonic time of the last successful heartbeat
         self._job_seconds = None  # moving average of a job's duration in this process
         self._broker_quiet_until = 0.0
         self._dead_seen = set()
+        self._autocommit = None  # the executor thread's connection in autocommit mode
         self._in_handler = None  # (job, monotonic start, thread id) while a handler runs
         self._interrupted = False  # the soft time limit was sent to the running handler
         self._exit = os._exit  # replaced in tests
@@ -164,7 +165,13 @@ class ExecutorRuntime:
         """Work may be waiting: run rounds now. ``fan_out``: also wake the other workers."""
         if fan_out:
             self._fan_out = True
+        self._idle.clear()
         self._wake.set()
+
+    def wait_until_idle(self, timeout):
+        """Block until the executor thread has run out of work (or ``timeout`` seconds pass);
+        True if it is idle. See workers/executor.py for why a hint waits."""
+        return self._idle.wait(timeout)
 
     def stop(self, grace=STOP_GRACE_SECONDS):
         """Finish the running job (up to ``grace`` seconds), give the rest of the round back and
@@ -174,6 +181,8 @@ class ExecutorRuntime:
         if self._executor_thread is not None:
             self._executor_thread.join(grace)
         stuck = self._executor_thread is not None and self._executor_thread.is_alive()
+        if not stuck:
+            self.close_connection()  # its thread has ended (or rounds were run by the caller)
         self._heartbeat_stop.set()
         if self._heartbeat_thread is not None:
             self._heartbeat_thread.join(grace)
@@ -195,7 +204,10 @@ class ExecutorRuntime:
         failures = _FailureLog(f"executor {self.worker_id}")
         while not self._stopping.is_set():
             if not failures.failures:
+                if not self._wake.is_set():
+                    self._idle.set()
                 self._wake.wait(self.config["JOB_SWEEP_INTERVAL_SECONDS"])
+            self._idle.clear()
             self._wake.clear()
             if self._stopping.is_set():
                 break
@@ -205,15 +217,35 @@ class ExecutorRuntime:
                 failures.succeeded()
             except Exception as error:  # noqa: BLE001 - database or broker outage, or a bug: never die
                 self._stopping.wait(failures.failed(error))
+        self.close_connection()
 
     def run_rounds(self):
-        """Acquire and run rounds until one comes back short or the runtime stops; returns how
-        many jobs ran. Jobs left over from a round a database error interrupted run first.
+        """Acquire and run rounds until one comes back empty or the runtime stops; returns how
+        many jobs ran. Jobs left over from a round a database error interrupted run first. (A
+        short round is no sign that the work is done: other workers' concurrent rounds lock
+        rows this one skips.)
 
-        Jobs whose handler does no database work finish on a connection held in autocommit
-        mode for the whole call (see ``run_job``); the others in the session's transaction."""
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as autocommit:
-            return self._run_rounds(autocommit)
+        Acquisitions, and the finishing of jobs whose handler does no database work, are single
+        statements sent on a connection this thread keeps in autocommit mode (one round trip
+        each, see ``acquire_round`` and ``run_job``); jobs whose handler does database work
+        finish in the session's transaction. After a database error the connection is dropped
+        and a new one is taken on the next call."""
+        if self._autocommit is None:
+            self._autocommit = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            return self._run_rounds(self._autocommit)
+        except Exception:
+            self.close_connection()
+            raise
+
+    def close_connection(self):
+        """Give the executor's autocommit connection back (the runtime stops, or it failed)."""
+        connection, self._autocommit = self._autocommit, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001 - a broken connection is discarded by the pool anyway
+                log.debug("closing the executor's connection failed", exc_info=True)
 
     def _run_rounds(self, autocommit):
         ran = 0
@@ -221,21 +253,18 @@ class ExecutorRuntime:
             if not self._round:
                 self._beat_if_stale()
                 size = self.round_size()
-                jobs = acquire_round(self.worker_id, size)
+                jobs = acquire_round(self.worker_id, size, connection=autocommit)
                 if not jobs:
                     return ran
                 with self._lock:
                     self._round.extend(jobs)
                     self._leased_at = time.monotonic()
-                self._round_full = len(jobs) >= size
-                if self._round_full:
+                if len(jobs) >= size:
                     self._fan_out = True  # more work is probably waiting: let the others in
             self._send_fan_out_hint()
             while self._round and not self._stopping.is_set():
                 self._run_next(autocommit)
                 ran += 1
-            if not self._round_full:
-                return ran
         return ran
 
     def round_size(self):
