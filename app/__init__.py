@@ -51,11 +51,23 @@ def _engine_options(config):
         # One file shared by the web and the worker processes: wait for the lock instead of
         # failing with "database is locked".
         return {"connect_args": {"timeout": 30}}
+    connect_args = {
+        "connect_timeout": config["DB_CONNECT_TIMEOUT_SECONDS"],
+        # A database host that vanishes mid-query (no FIN, no RST) is noticed in about 20 s
+        # instead of the kernel's two hours.
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 2,
+    }
+    if config["DB_STATEMENT_TIMEOUT_SECONDS"]:
+        connect_args["options"] = f"-c statement_timeout={int(config['DB_STATEMENT_TIMEOUT_SECONDS'] * 1000)}"
     return {
         "pool_size": config["DB_POOL_SIZE"],
         "max_overflow": config["DB_MAX_OVERFLOW"],
-        "pool_pre_ping": True,
+        "pool_pre_ping": config["DB_POOL_PRE_PING"],
         "pool_recycle": 1800,
+        "connect_args": connect_args,
     }
 
 

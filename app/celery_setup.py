@@ -46,11 +46,15 @@ def celery_init_app(flask_app):
         task_serializer="json",
         accept_content=["json"],
         task_ignore_result=True,
-        # Acknowledge on receipt: a task lost with a dying worker is found again through
-        # the job's lock expiry, and a task that no longer holds its job does nothing.
+        # Acknowledge on receipt: a message is only a wake-up hint (the work is in the
+        # database), and a legacy execute message that no longer holds its job does nothing.
         task_acks_late=False,
         worker_prefetch_multiplier=config["WORKER_PREFETCH_MULTIPLIER"],
         broker_connection_retry_on_startup=True,
+        # Reconnect to a broker that went away for as long as it takes (Celery's default gives
+        # up after 100 attempts and stops the worker); the runtime keeps running jobs from the
+        # database meanwhile.
+        broker_connection_max_retries=None,
         worker_hijack_root_logger=False,
         task_soft_time_limit=config["TASK_SOFT_TIME_LIMIT"],
         task_time_limit=config["TASK_TIME_LIMIT"],

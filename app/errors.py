@@ -4,7 +4,8 @@ Services raise :class:`ApiError` subclasses named after the Java exceptions Camu
 (``type`` is what clients match on); the handlers below also turn Flask's own errors (unknown
 path, wrong method, unsupported media type), marshmallow's ``ValidationError`` and anything
 unexpected into that shape. No request input is allowed to produce a 500 (spec A2): a 500
-means a bug or an unavailable database, and is logged with an id the client also sees.
+means a bug, and is logged with an id the client also sees; a database that is down or too
+slow is a 503.
 """
 
 import logging
@@ -12,7 +13,8 @@ import uuid
 
 from flask import jsonify, request
 from marshmallow import ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from app.core.errors import ApiError, validation_message
@@ -65,7 +67,12 @@ def register_error_handlers(app):
             response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
         return response
 
+    # The database is down, restarting, unreachable or too slow (connection refused or cut,
+    # "the database system is starting up", statement_timeout, no pooled connection free): a
+    # 503 the client may retry, never a 500. The pool reconnects by itself once it is back.
     @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeoutError)
     def handle_database_unavailable(error):
         error_id = uuid.uuid4().hex[:12]
         log.error("database unavailable (error id %s): %s", error_id, error)

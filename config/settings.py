@@ -123,15 +123,43 @@ class BaseConfig:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     DB_POOL_SIZE = env_int("DB_POOL_SIZE", 5, minimum=1)
     DB_MAX_OVERFLOW = env_int("DB_MAX_OVERFLOW", 5, minimum=0)
+    # Test a pooled connection before each use (PostgreSQL). The web keeps it: after a database
+    # restart its first request must not fail on a dead connection. Workers turn it off
+    # (workers/celery_app.py): it costs a round trip per transaction, and their loops retry a
+    # failed transaction anyway.
+    DB_POOL_PRE_PING = env_bool("DB_POOL_PRE_PING", True)
+    # libpq's connect_timeout: an unreachable database fails a request with a 503 after this
+    # long instead of hanging until the web server's own timeout.
+    DB_CONNECT_TIMEOUT_SECONDS = env_int("DB_CONNECT_TIMEOUT_SECONDS", 5, minimum=1)
+    # PostgreSQL's statement_timeout for every connection, sent as a startup option; 0 leaves the
+    # server's setting. Below GUNICORN_TIMEOUT, so a statement stuck behind a lock ends as a
+    # 503 with Camunda's error JSON, not as a killed web worker. A pooler that refuses startup
+    # options (PgBouncer in transaction mode by default) needs 0 here and the timeout set on
+    # the database role instead (ALTER ROLE ... SET statement_timeout).
+    DB_STATEMENT_TIMEOUT_SECONDS = env_float("DB_STATEMENT_TIMEOUT_SECONDS", 30.0, minimum=0)
 
     # --- broker ---
     BROKER_URL = None
 
     # --- job executor ---
     DEFAULT_JOB_RETRIES = env_int("DEFAULT_JOB_RETRIES", 3, minimum=0)
+    # Camunda's lockTimeInMillis: how long an acquired job stays locked. A live worker extends
+    # the locks of the jobs it holds, and a dead worker's jobs are taken over after
+    # JOB_DEAD_WORKER_SECONDS, so this only frees locks whose owner is no registered worker.
     JOB_LOCK_TIME_SECONDS = env_float("JOB_LOCK_TIME_SECONDS", 300.0, minimum=0.1)
-    JOB_ACQUISITION_SIZE = env_int("JOB_ACQUISITION_SIZE", 10, minimum=1)
+    # The most jobs one acquisition round locks (a round is sized by JOB_ROUND_SECONDS below it).
+    JOB_ACQUISITION_SIZE = env_int("JOB_ACQUISITION_SIZE", 100, minimum=1)
+    # A round is sized to take about this long at the job durations the worker measures: many
+    # fast jobs per acquisition statement, few slow ones, so a round never sits on jobs that
+    # other workers could run and a high-priority arrival waits about one round at most.
+    JOB_ROUND_SECONDS = env_float("JOB_ROUND_SECONDS", 0.25, minimum=0.001)
+    # Each worker process polls the database this often when no hint woke it: due timers, jobs
+    # of dead workers, work whose broker hint was lost (a Redis restart loses them all).
     JOB_SWEEP_INTERVAL_SECONDS = env_float("JOB_SWEEP_INTERVAL_SECONDS", 5.0, minimum=0.1)
+    # Each worker process writes its heartbeat this often ...
+    JOB_HEARTBEAT_INTERVAL_SECONDS = env_float("JOB_HEARTBEAT_INTERVAL_SECONDS", 2.0, minimum=0.1)
+    # ... and is dead once it is this late: its jobs go to the next live worker's round.
+    JOB_DEAD_WORKER_SECONDS = env_float("JOB_DEAD_WORKER_SECONDS", 10.0, minimum=0.2)
     JOB_RETRY_DELAY_SECONDS = env_float("JOB_RETRY_DELAY_SECONDS", 0.0, minimum=0)
     JOB_HANDLER_MODULES = env_list("JOB_HANDLER_MODULES")
     # Off unless asked for: the demo handlers (demo.sleep, demo.fail-until ...) would let anyone
@@ -139,7 +167,9 @@ class BaseConfig:
     JOB_DEMO_HANDLERS = env_bool("JOB_DEMO_HANDLERS", False)
     JOB_QUEUE = env_str("JOB_QUEUE", "jobservice")
     CREATE_INCIDENT_ON_FAILED_JOB = env_bool("CREATE_INCIDENT_ON_FAILED_JOB", True)
-    # A task is stopped before its job's lock can expire, so no job ever runs twice at once.
+    # Seconds one job's handler may run: past the soft limit the handler is interrupted and the
+    # job fails (retries - 1); past the hard limit (a handler stuck where it cannot be
+    # interrupted) the job's failure is recorded and the worker process is replaced.
     TASK_SOFT_TIME_LIMIT = env_int("TASK_SOFT_TIME_LIMIT", 240, minimum=1)
     TASK_TIME_LIMIT = env_int("TASK_TIME_LIMIT", 270, minimum=1)
     WORKER_PREFETCH_MULTIPLIER = env_int("WORKER_PREFETCH_MULTIPLIER", 4, minimum=1)
@@ -170,6 +200,11 @@ class BaseConfig:
     @classmethod
     def validate(cls):
         """Fail fast with a message an operator can act on."""
+        if cls.JOB_DEAD_WORKER_SECONDS < 2 * cls.JOB_HEARTBEAT_INTERVAL_SECONDS:
+            raise ConfigurationError(
+                f"JOB_DEAD_WORKER_SECONDS ({cls.JOB_DEAD_WORKER_SECONDS:g}) must be at least twice "
+                f"JOB_HEARTBEAT_INTERVAL_SECONDS ({cls.JOB_HEARTBEAT_INTERVAL_SECONDS:g}): a worker that misses "
+                "one heartbeat would be taken for dead")
 
 
 class DevelopmentConfig(BaseConfig):
@@ -226,6 +261,7 @@ class ProductionConfig(BaseConfig):
 
     @classmethod
     def validate(cls):
+        super().validate()
         missing = [name for name, value in (("DATABASE_URL", cls.SQLALCHEMY_DATABASE_URI),
                                             ("REDIS_URL", cls.BROKER_URL)) if not value]
         if missing:

@@ -1,19 +1,27 @@
 """The only Celery entry point: ``celery -A workers.celery_app worker``.
 
-The Flask app is built once per worker process here (never per task); each task call gets an
-app context from the task class set up in ``app.celery_setup.celery_init_app``.
+The Flask app is built once per worker process here (never per task). Celery is the process
+supervisor and the carrier of wake-up hints; the jobs themselves run in each pool child's
+executor runtime (app.services.executor.runtime), which acquires rounds from the database,
+heartbeats, and sweeps on its own. With the prefork pool every child runs one runtime, started
+after the fork; with a pool that runs tasks in this process (``--pool=solo``) this process runs
+it. A child that exits normally retires its worker row; one that is killed is noticed by the
+others through its stale heartbeat.
 """
 
 import logging
-import threading
 
 from celery import signals
+from celery.concurrency.prefork import TaskPool as PreforkPool
 
 from app import create_app
-from app.core.names import TASK_ACQUIRE
 from app.extensions import db
+from app.services.executor.runtime import ExecutorRuntime
 
-flask_app = create_app(serving=True)  # refuses to start with authentication on and no administrator
+# serving=True: refuses to start with authentication on and no administrator. No pre-ping per
+# checkout: a worker runs thousands of short transactions, and its loops retry one that fails on
+# a connection the database dropped.
+flask_app = create_app(serving=True, overrides={"DB_POOL_PRE_PING": False})
 celery = flask_app.extensions["celery"]
 app = celery  # what `celery -A workers.celery_app` looks for
 
@@ -23,37 +31,46 @@ import workers.executor  # noqa: E402,F401
 log = logging.getLogger(__name__)
 
 
+def _start_runtime(in_pool_child):
+    # Hints hold a busy pool child so that the pool gives the next one to an idle sibling
+    # (workers/executor.py); a pool without children must not be held.
+    flask_app.extensions["executor_hint_hold"] = in_pool_child
+    runtime = ExecutorRuntime(flask_app)
+    runtime.start()
+    return runtime
+
+
 @signals.worker_process_init.connect
-def _dispose_engine_after_fork(**kwargs):
-    """A forked pool child must never reuse the parent's pooled connections."""
+def _start_runtime_in_pool_child(**kwargs):
+    """A forked pool child: fresh connections (never the parent's), then its own runtime."""
     with flask_app.app_context():
         db.engine.dispose(close=False)
+    _start_runtime(in_pool_child=True)
+
+
+@signals.worker_process_shutdown.connect
+def _stop_runtime_in_pool_child(**kwargs):
+    runtime = flask_app.extensions.get("executor_runtime")
+    if runtime is not None:
+        runtime.stop()
 
 
 @signals.worker_ready.connect
-def _start_sweep(sender=None, **kwargs):
-    """Every worker sends an acquisition round every JOB_SWEEP_INTERVAL_SECONDS.
+def _start_runtime_in_this_process(sender=None, **kwargs):
+    """Pools without child processes (solo, threads) run the runtime in the worker itself."""
+    if isinstance(getattr(sender, "pool", None), PreforkPool):
+        return
+    _start_runtime(in_pool_child=False)
+    signals.worker_shutdown.connect(_stop_runtime_in_pool_child, weak=False)
 
-    This is the periodic sweep: it starts due timers and jobs whose lock expired because a
-    worker died. Each worker runs its own, so there is no single beat process to keep alive,
-    and a worker only sweeps for the handler types it serves.
-    """
-    interval = flask_app.config["JOB_SWEEP_INTERVAL_SECONDS"]
-    stop = threading.Event()
 
-    def sweep():
-        while not stop.wait(interval):
-            try:
-                with flask_app.app_context():
-                    flask_app.extensions["dispatcher"].send(TASK_ACQUIRE, expires=interval * 2)
-            except Exception as exc:  # noqa: BLE001 - the broker may be restarting
-                log.warning("sweep could not reach the broker: %s", exc)
+def _quiet_hint_tasks():
+    """A hint is not an event: at INFO, Celery would log two lines per hint ("received",
+    "succeeded"), a pair per round on a busy system and per request that made work visible on
+    an idle one. Jobs log their failures themselves; LOG_LEVEL=DEBUG shows the hints again."""
+    if flask_app.config["LOG_LEVEL"] != "DEBUG":
+        for name in ("celery.app.trace", "celery.worker.strategy"):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
-    threading.Thread(target=sweep, name="jobservice-sweep", daemon=True).start()
-    signals.worker_shutdown.connect(lambda **_: stop.set(), weak=False)
-    # Start right away as well: work may have been waiting while no worker ran.
-    with flask_app.app_context():
-        try:
-            flask_app.extensions["dispatcher"].send(TASK_ACQUIRE, expires=interval * 2)
-        except Exception as exc:  # noqa: BLE001
-            log.warning("initial sweep could not reach the broker: %s", exc)
+
+_quiet_hint_tasks()

@@ -8,6 +8,7 @@ from app.models.batch import Batch, BatchElement, HistoricBatch
 from app.models.identity import Authorization, Group, GroupMember, Tenant, TenantMember, User
 from app.models.incident import Incident
 from app.models.job import Job, JobDefinition, JobStacktrace
+from app.models.worker import Worker
 
 job_table = Job.__table__
 job_definition_table = JobDefinition.__table__
@@ -23,3 +24,4 @@ group_member_table = GroupMember.__table__
 tenant_table = Tenant.__table__
 tenant_member_table = TenantMember.__table__
 authorization_table = Authorization.__table__
+worker_table = Worker.__table__

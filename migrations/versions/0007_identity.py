@@ -6,18 +6,15 @@ a caller's groups and tenants start from the user or the group, hence the member
 authorization check reads the rows of one owner and resource type, which the owner-first
 unique constraints serve.
 
-Written after 0005; when it merges after 0006 (the ``worker`` table) only ``down_revision``
-moves: nothing here depends on 0006.
-
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -6,6 +6,7 @@ broker. Every test session uses its own queue name, so stale messages of an earl
 never consumed.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -94,6 +95,20 @@ class Worker:
     def log(self):
         return Path(self.log_path).read_text(errors="replace")
 
+    def pids(self):
+        """The worker's live processes: its main process and pool children (one process group)."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.process.pid and fields[0] != "Z":  # pgrp; not a zombie
+                pids.append(int(entry.name))
+        return pids
+
     def kill(self, sig=signal.SIGKILL):
         """Signal the worker's whole process group (main process and pool children)."""
         try:
@@ -108,6 +123,11 @@ class Worker:
         except subprocess.TimeoutExpired:
             self.kill(signal.SIGKILL)
             self.process.wait(timeout=10)
+
+
+# Settings whose environment variable has another name (see start_worker).
+_MAPPED_SETTINGS = {"SQLALCHEMY_DATABASE_URI", "BROKER_URL", "JOB_QUEUE", "JOB_SWEEP_INTERVAL_SECONDS",
+                    "JOB_LOCK_TIME_SECONDS", "BATCH_POLL_TIME_SECONDS", "BROKER_FOLDER"}
 
 
 @pytest.fixture
@@ -132,9 +152,12 @@ def start_worker(app, e2e_settings, tmp_path):
             "BROKER_FOLDER": merged["BROKER_FOLDER"],
             "PYTHONPATH": str(ROOT),
         })
-        for key in ("INVOCATIONS_PER_BATCH_JOB", "BATCH_JOBS_PER_SEED", "JOB_ACQUISITION_SIZE"):
-            if key in settings:
-                env[key] = str(settings[key])
+        # Any other setting (JOB_DEAD_WORKER_SECONDS, INVOCATIONS_PER_BATCH_JOB, ...) is passed
+        # under its own name; the config classes read them all from the environment.
+        for key, value in settings.items():
+            if key not in _MAPPED_SETTINGS:
+                env[key] = value if isinstance(value, str) else json.dumps(value) if isinstance(value, dict) \
+                    else str(value)
         log_path = tmp_path / f"worker-{len(workers)}.log"
         name = f"e2e{len(workers)}-{uuid.uuid4().hex[:6]}@%h"
         process = subprocess.Popen(

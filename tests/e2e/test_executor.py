@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.core.dates import format_date, utcnow
-from app.models import Incident, Job
+from app.models import Incident, Job, Worker
 from tests.conftest import is_postgres
 from tests.e2e.conftest import wait_for
 from tests.e2e.handlers import read_records
@@ -99,10 +99,15 @@ def test_two_workers_never_run_the_same_job(app, e2e_client, start_worker, tmp_p
     assert len({r["pid"] for r in records}) >= 2, "both workers took part"
 
 
-def test_a_job_whose_worker_is_killed_runs_again_once_after_its_lock_expires(
+# Short lease settings: a dead worker is noticed within seconds, its locks would last 5 minutes.
+FAST_DEATH = {"JOB_LOCK_TIME_SECONDS": 300.0, "JOB_HEARTBEAT_INTERVAL_SECONDS": 0.5,
+              "JOB_DEAD_WORKER_SECONDS": 2.0, "JOB_SWEEP_INTERVAL_SECONDS": 0.5}
+
+
+def test_a_job_whose_worker_is_killed_runs_again_once_its_heartbeat_stops_long_before_its_lock_expires(
         e2e_client, start_worker, db_session, tmp_path):
     log = str(tmp_path / "kill.log")
-    doomed = start_worker(concurrency=1)
+    doomed = start_worker(concurrency=1, **FAST_DEATH)
     job = e2e_client.post("/api/jobs", json=[
         {"handlerType": "test.record", "handlerConfiguration": {"log": log, "seconds": 3}}]).get_json()[0]
     wait_for(lambda: [r for r in read_records(log) if r["event"] == "start"], timeout=10,
@@ -112,10 +117,64 @@ def test_a_job_whose_worker_is_killed_runs_again_once_after_its_lock_expires(
     doomed.kill(signal.SIGKILL)
     doomed.process.wait(timeout=10)
 
-    start_worker(concurrency=1)
+    start_worker(concurrency=1, **FAST_DEATH)
     wait_for(lambda: job_or_none(e2e_client, job["id"]) is None, timeout=30,
              message="the abandoned job to run again")
     records = read_records(log)
     assert [r["event"] for r in records] == ["start", "start", "end"]
     expiry_epoch = lock_expiry.replace(tzinfo=timezone.utc).timestamp()
-    assert records[1]["t"] >= expiry_epoch - 0.01, "it ran again only after its lock expired"
+    assert records[1]["t"] < expiry_epoch - 250, "taken over through the heartbeat, not the lock expiry"
+
+
+def test_a_worker_paused_past_the_dead_threshold_commits_nothing_when_it_resumes(
+        e2e_client, start_worker, db_session, tmp_path):
+    """The fencing: a frozen worker (SIGSTOP: a long GC pause, a stalled VM) loses its job to a
+    live worker; when it thaws and finishes the handler, its database effects are discarded."""
+    log = str(tmp_path / "pause.log")
+    paused = start_worker(concurrency=1, **FAST_DEATH)
+    marker = e2e_client.post("/api/jobs", json=[{"handlerType": "test.unserved"}]).get_json()[0]
+    job = e2e_client.post("/api/jobs", json=[{"handlerType": "test.record-and-bump", "handlerConfiguration": {
+        "log": log, "seconds": 2, "marker": marker["id"]}}]).get_json()[0]
+    wait_for(lambda: read_records(log), timeout=10, message="the job to start")
+    paused.kill(signal.SIGSTOP)
+    try:
+        start_worker(concurrency=1, **FAST_DEATH)
+        wait_for(lambda: job_or_none(e2e_client, job["id"]) is None, timeout=30,
+                 message="a live worker to take the job over and finish it")
+        assert job_or_none(e2e_client, marker["id"])["priority"] == 1
+    finally:
+        paused.kill(signal.SIGCONT)
+    wait_for(lambda: f"job {job['id']} changed or was taken over" in paused.log(), timeout=30,
+             message="the thawed worker to finish its copy of the job")
+
+    records = read_records(log)
+    assert [r["event"] for r in records] == ["start", "start", "end", "end"]
+    assert len({r["pid"] for r in records}) == 2
+    assert job_or_none(e2e_client, marker["id"])["priority"] == 1, "the thawed worker committed nothing"
+
+
+def test_an_idle_worker_logs_nothing_at_info(e2e_client, start_worker, db_session):
+    """Issue 8 point 10: no line per sweep, per heartbeat or per hint while nothing happens."""
+    worker = start_worker(concurrency=1, JOB_HEARTBEAT_INTERVAL_SECONDS=0.2, JOB_DEAD_WORKER_SECONDS=2.0)
+    ready = worker.log()
+    # Wake it for nothing a few times, as a web process does after a commit that made no work.
+    for _ in range(3):
+        e2e_client.application.extensions["dispatcher"].send("executor.acquire", expires=60)
+
+    def heartbeats_advanced_by(seconds):
+        first = {}
+
+        def check():
+            db_session.rollback()
+            beats = dict(db_session.execute(select(Worker.id, Worker.heartbeat_at)).all())
+            if not beats:
+                return False
+            first.update({k: v for k, v in beats.items() if k not in first})
+            return all((beats[k] - first[k]).total_seconds() >= seconds for k in beats)
+
+        return check
+
+    # Many heartbeats and several sweeps (0.5 s) pass.
+    wait_for(heartbeats_advanced_by(3.0), timeout=30, message="the idle worker to heartbeat for 3 s")
+    idle_lines = worker.log()[len(ready):].strip()
+    assert idle_lines == "", idle_lines

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from app.core.dates import utcnow
 from app.extensions import db
 from app.models import Incident, Job, JobDefinition, JobStacktrace
-from app.services.executor.acquire import acquire_and_dispatch, acquire_jobs
+from app.services.executor.acquire import acquire_jobs
 from app.services.executor.execute import execute_job
 
 
@@ -100,30 +100,3 @@ def test_retry_delay_pushes_the_due_date(app, make_jobs, ctx):
         assert acquire_jobs(limit=1) == []
     finally:
         app.config["JOB_RETRY_DELAY_SECONDS"] = 0
-
-
-def test_acquire_and_dispatch_sends_one_task_per_job_with_json_arguments(make_jobs, ctx, dispatched):
-    make_jobs({"id": "a"}, {"id": "b"})
-    dispatched.clear()
-    assert acquire_and_dispatch() == 2
-    sent = [(name, args[0]) for name, args in dispatched.sent]
-    assert sorted(sent) == [("executor.execute", "a"), ("executor.execute", "b")]
-    for _, args in dispatched.sent:
-        job_id, token, revision = args
-        assert job_row(job_id).lock_owner == token and isinstance(revision, int)
-
-
-def test_a_dispatch_failure_unlocks_the_job(app, make_jobs, ctx):
-    make_jobs({"id": "u"})
-
-    class Broken:
-        def send(self, *args, **kwargs):
-            raise ConnectionError("broker down")
-
-    original = app.extensions["dispatcher"]
-    app.extensions["dispatcher"] = Broken()
-    try:
-        assert acquire_and_dispatch() == 1
-    finally:
-        app.extensions["dispatcher"] = original
-    assert job_row("u").lock_owner is None

@@ -1,8 +1,12 @@
 """Execution: run one acquired job, then delete it or record its failure (Camunda's failed-job path).
 
-The finishing transaction locks the job row and checks the lock owner token and revision the
-task carries: a task for a job it no longer holds (lock expired and re-acquired, job changed or
-deleted meanwhile) does nothing, which makes redelivery and duplicates harmless.
+Each job runs in its own transaction: the handler's database work (through ``context.session``)
+and the job's deletion commit together. Finishing is one fenced statement, ``DELETE FROM job
+WHERE id = :id AND lock_owner = :owner AND revision = :revision``: if the job was changed
+(an operator bumped its revision), deleted, or taken over by another worker since it was
+acquired, nothing matches and the whole transaction, the handler's work included, is rolled
+back. That makes a second run of a job (its worker was thought dead, a message was delivered
+twice) harmless: its effects apply once.
 """
 
 import logging
@@ -10,20 +14,33 @@ import traceback
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import case, delete, insert, select, update
+from sqlalchemy import bindparam, case, delete, insert, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.core.dates import utcnow
 from app.extensions import db
 from app.models.tables import job_table, stacktrace_table
 from app.services.dispatch import wake_executor_after_commit
-from app.services.executor.acquire import unlock_job
+from app.services.executor.acquire import AcquiredJob, unlock_job
 from app.services.executor.handlers import JobContext, enabled_handlers
 from app.services.incidents import create_failed_job_incidents, delete_failed_job_incidents
 
 log = logging.getLogger(__name__)
 
 MAX_EXCEPTION_MESSAGE = 4000
+
+DONE, FAILED, SKIPPED = "done", "failed", "skipped"
+
+# The fenced finishing statement, built once: it runs once per job, and building and hashing a
+# new statement object each time cost more CPU than the database spent on it.
+_FINISH = delete(job_table).where(job_table.c.id == bindparam("job_id"),
+                                  job_table.c.lock_owner == bindparam("owner"),
+                                  job_table.c.revision == bindparam("revision"))
+
+
+def _fenced_out(job_id, token):
+    log.info("job %s changed or was taken over while %s ran it; its effects were discarded", job_id, token)
+    return _release_stale_lock(job_id, token)
 
 
 def _release_stale_lock(job_id, token):
@@ -37,65 +54,88 @@ def _release_stale_lock(job_id, token):
     if released:
         wake_executor_after_commit(db.session)
     db.session.commit()
-    return "skipped"
+    return SKIPPED
 
 
-def _load_held_job(job_id, token, revision, for_update):
-    """The job row if this token still holds it at this revision, else None."""
+def load_held_job(job_id, token, revision):
+    """The job as an :class:`AcquiredJob` if ``token`` holds it at ``revision``, else None."""
     c = job_table.c
-    statement = select(job_table).where(c.id == job_id, c.lock_owner == token, c.revision == revision)
-    if for_update:
-        statement = statement.with_for_update()
-    return db.session.execute(statement).mappings().first()
+    row = db.session.execute(
+        select(c.id, c.revision, c.handler_type, c.handler_configuration, c.retries, c.batch_id)
+        .where(c.id == job_id, c.lock_owner == token, c.revision == revision)).first()
+    if row is None:
+        return None
+    return AcquiredJob(id=row.id, lock_owner=token, revision=row.revision, handler_type=row.handler_type,
+                       configuration=row.handler_configuration or {}, retries=row.retries, batch_id=row.batch_id)
 
 
 def execute_job(job_id, token, revision, failures=None):
-    """Run one acquired job. Returns ``"done"``, ``"failed"`` or ``"skipped"``.
-
-    ``failures``, when given, receives the handler's exception (``POST /job/{id}/execute``
-    reports its message to the caller)."""
-    job = _load_held_job(job_id, token, revision, for_update=False)
+    """Run one job held by ``token`` at ``revision``, read by id (a request's execute, a message
+    of an older release, a test). Returns ``"done"``, ``"failed"`` or ``"skipped"``."""
+    job = load_held_job(job_id, token, revision)
     db.session.commit()  # no transaction stays open while the handler works
     if job is None:
         log.info("job %s is no longer held by %s at revision %s; nothing to do", job_id, token, revision)
         return _release_stale_lock(job_id, token)
-    handler = enabled_handlers().get(job["handler_type"])
+    return run_job(job, failures)
+
+
+def run_job(job, failures=None, autocommit=None, guard=None):
+    """Run an acquired job. Returns ``"done"``, ``"failed"`` or ``"skipped"``.
+
+    ``failures``, when given, receives the handler's exception (``POST /job/{id}/execute``
+    reports its message to the caller). ``autocommit``, when given, is a connection in
+    autocommit mode on which a job whose handler did no database work is finished by its fenced
+    DELETE alone (one round trip instead of BEGIN, DELETE, COMMIT). ``guard``, when given, is
+    a context manager factory the handler call runs in (the runtime's time limits). A database
+    outage or conflict is raised, not counted as the job's failure: nothing was applied and the
+    lock is still the caller's, so it may run the job again.
+    """
+    handler = enabled_handlers().get(job.handler_type)
     if handler is None:
-        unlock_job(job_id, token)
-        return "skipped"
-    context = JobContext(id=job["id"], handler_type=job["handler_type"],
-                         configuration=job["handler_configuration"] or {}, retries=job["retries"],
-                         batch_id=job["batch_id"], session=db.session)
+        unlock_job(job.id, job.lock_owner)
+        return SKIPPED
+    context = JobContext(id=job.id, handler_type=job.handler_type, configuration=job.configuration,
+                         retries=job.retries, batch_id=job.batch_id, session=db.session)
+    fence = {"job_id": job.id, "owner": job.lock_owner, "revision": job.revision}
     try:
-        # The finishing transaction: lock the row and re-check the token first, so that two
-        # deliveries of one job serialise here and only the holder applies its effects.
-        if _load_held_job(job_id, token, revision, for_update=True) is None:
-            db.session.rollback()
-            return _release_stale_lock(job_id, token)
-        handler(context)
-        deleted = db.session.execute(
-            delete(job_table).where(job_table.c.id == job_id, job_table.c.lock_owner == token,
-                                    job_table.c.revision == revision)).rowcount
+        if guard is None:
+            handler(context)
+        else:
+            with guard(job):
+                handler(context)
+        if autocommit is not None and job.retries and not db.session().in_transaction():
+            # The handler did no database work: the fenced DELETE alone is the transaction.
+            if autocommit.execute(_FINISH, fence).rowcount != 1:
+                return _fenced_out(job.id, job.lock_owner)
+            return _after_commit(context)
+        deleted = db.session.execute(_FINISH, fence).rowcount
         if deleted != 1:
             db.session.rollback()
-            return _release_stale_lock(job_id, token)
-        delete_failed_job_incidents([job_id])
+            return _fenced_out(job.id, job.lock_owner)
+        if job.retries == 0:
+            # Only a job run on request can have 0 retries (acquisition needs more), and only
+            # then can it have a failedJob incident: a job has one exactly while it has 0
+            # retries, and the revision fence guarantees these are still its retries.
+            delete_failed_job_incidents([job.id])
         db.session.commit()
     except (OperationalError, InterfaceError):
-        # A database conflict or outage is not the job's fault: nothing was applied, the lock is
-        # still ours, and the task's retry runs the job again without counting a failure.
         db.session.rollback()
         raise
     except Exception as error:  # noqa: BLE001 - any handler error is the job's failure
         db.session.rollback()
         if failures is not None:
             failures.append(error)
-        if record_failure(job_id, token, revision, error):
-            return "failed"
-        return _release_stale_lock(job_id, token)
+        if record_failure(job.id, job.lock_owner, job.revision, error):
+            return FAILED
+        return _fenced_out(job.id, job.lock_owner)
+    return _after_commit(context)
+
+
+def _after_commit(context):
     for callback in context.after_commit:
         callback()
-    return "done"
+    return DONE
 
 
 def record_failure(job_id, token, revision, error):

@@ -30,6 +30,7 @@ from app.services.dispatch import wake_executor_after_commit
 from app.services.executor.acquire import lock_owner_token, unlock_job
 from app.services.executor.execute import execute_job
 from app.services.executor.handlers import enabled_handlers
+from app.services.executor.workers import dead_before, dead_worker_ids
 from app.services.incidents import delete_failed_job_incidents
 from app.services.jobs.retries import UNSET, set_job_retries
 from app.services.sql import is_postgres
@@ -53,10 +54,18 @@ def _job_exists(job_id):
     return db.session.execute(select(job_table.c.id).where(job_table.c.id == job_id)).first() is not None
 
 
+def _lock_columns(now):
+    """The columns ``_is_locked`` reads, ``owner_dead`` included."""
+    c = job_table.c
+    return (c.revision, c.lock_owner, c.lock_expiration_time,
+            c.lock_owner.in_(dead_worker_ids(dead_before(now)).scalar_subquery()).label("owner_dead"))
+
+
 def _is_locked(row, now):
-    """Held by a worker: the lock has not expired (an owner without expiry counts as free,
-    as it does for acquisition)."""
-    return row.lock_expiration_time is not None and row.lock_expiration_time > now
+    """Held by a worker: the lock has not expired and its owner is not a dead worker (an owner
+    without expiry counts as free, and so does a dead worker's lock: acquisition treats both
+    the same way)."""
+    return row.lock_expiration_time is not None and row.lock_expiration_time > now and not row.owner_dead
 
 
 def _locked_message(job_id, row, zone, action):
@@ -162,9 +171,8 @@ def _lock_for_request(job_id):
     c = job_table.c
     handlers = enabled_handlers()
     for _ in range(OPTIMISTIC_ATTEMPTS):
-        row = db.session.execute(
-            select(c.revision, c.handler_type, c.lock_owner, c.lock_expiration_time).where(c.id == job_id)
-        ).first()
+        now = utcnow()
+        row = db.session.execute(select(c.handler_type, *_lock_columns(now)).where(c.id == job_id)).first()
         if row is None:
             db.session.rollback()
             raise _does_not_exist(job_id)
@@ -173,7 +181,6 @@ def _lock_for_request(job_id):
             raise InvalidRequest(
                 f"Job with id {job_id} has handler type '{row.handler_type}', which no handler registered "
                 "in this process serves; it can only be executed by a worker that registers that type.")
-        now = utcnow()
         if _is_locked(row, now):
             db.session.rollback()
             raise RestException(_locked_message(job_id, row, current_app.config["OUTPUT_TIMEZONE"], "executed"),
@@ -252,13 +259,12 @@ def delete_job(job_id):
         raise _does_not_exist(job_id)
     c = job_table.c
     for _ in range(OPTIMISTIC_ATTEMPTS):
-        row = db.session.execute(
-            select(c.revision, c.lock_owner, c.lock_expiration_time).where(c.id == job_id)
-        ).first()
+        now = utcnow()
+        row = db.session.execute(select(*_lock_columns(now)).where(c.id == job_id)).first()
         if row is None:
             db.session.rollback()
             raise _does_not_exist(job_id)
-        if _is_locked(row, utcnow()):
+        if _is_locked(row, now):
             db.session.rollback()
             raise RestException(_locked_message(job_id, row, current_app.config["OUTPUT_TIMEZONE"], "deleted"),
                                 status=409)
