@@ -68,7 +68,8 @@ def test_identity_groups_needs_a_user_id(secure_client, admin):
 @pytest.mark.parametrize("path, body, message", [
     ("/identity/verify", None, "Username and password are required"),
     ("/identity/verify", [1], 'The body must be a JSON object, e.g. {"username": "jonny1", "password": "s3cret"}'),
-    ("/group/create", None, 'The body must be a JSON object, e.g. {"id": "sales", "name": "Sales", "type": "WORKFLOW"}'),
+    ("/group/create", None,
+     'The body must be a JSON object, e.g. {"id": "sales", "name": "Sales", "type": "WORKFLOW"}'),
     ("/user/create", {"profile": "jonny1"},
      'The body must be a JSON object, e.g. {"id": "jonny1", "firstName": "John", "lastName": "Doe", '
      '"email": "john@example.com"}'),
