@@ -16,7 +16,7 @@ from app.services.batches.query import element_progress, get_batch, get_historic
 from app.services.demo import create_demo_jobs
 from schemas.batch import batch_dto, batch_statistics_dto, historic_batch_dto
 from schemas.batch_query import BatchQuery
-from schemas.job_retries import load_set_job_retries
+from schemas.job_retries import SetJobRetriesSchema
 
 
 @click.group("jobs")
@@ -148,7 +148,7 @@ def set_retries(retries, ids, query, due_date, clear_due_date, watch, interval):
     elif clear_due_date:
         body["dueDate"] = None
     try:
-        batch = create_batch(BATCH_TYPE_SET_JOB_RETRIES, load_set_job_retries(body))
+        batch = create_batch(BATCH_TYPE_SET_JOB_RETRIES, SetJobRetriesSchema().load(body))
     except ApiError as error:
         raise click.ClickException(error.message) from None
     zone = _output_zone()

@@ -33,7 +33,17 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
 
 from app.core.dates import DateParseError, parse_date
 from app.core.errors import InvalidRequest, validation_message
-from schemas.fields import INT_MAX, INT_MIN, LONG_MAX, LONG_MIN, Long, StrictBoolean, storable_json, storable_text
+from schemas.fields import (
+    INT_MAX,
+    INT_MIN,
+    LONG_MAX,
+    LONG_MIN,
+    Int32,
+    Long,
+    StrictBoolean,
+    storable_json,
+    storable_text,
+)
 
 # What a schema's hooks may need besides the input: the view's path values (``job_id`` for
 # Camunda's priority message), configured limits, an argument loaded before this one.
@@ -110,6 +120,7 @@ def first_value(convert):
 
 url_text = first_value(lambda name, value: value)
 url_boolean = first_value(convert_bool_param)
+url_int = first_value(convert_int_param)
 url_long = first_value(convert_long_param)
 url_date = first_value(convert_date_param)
 
@@ -137,6 +148,8 @@ def _url_converter(field_obj):
         return url_boolean
     if isinstance(field_obj, Long):
         return url_long
+    if isinstance(field_obj, Int32):
+        return url_int
     if isinstance(field_obj, fields.String):
         return url_text
     raise TypeError(f"{field_obj!r} needs url(...) metadata to be read from URL parameters")

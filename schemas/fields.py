@@ -86,7 +86,8 @@ class _Named(fields.Field):
 
 class JavaInteger(_Named):
     """An integer as Jackson reads one into a Java int (or long): ``5``, ``"5"`` and ``5.0``;
-    booleans, fractions and anything else are refused."""
+    booleans, fractions and anything else are refused. ``low=None`` checks the upper bound
+    only, for a property whose negative values get Camunda's own message later."""
 
     def __init__(self, low=INT_MIN, high=INT_MAX, **kwargs):
         super().__init__(**kwargs)
@@ -103,7 +104,9 @@ class JavaInteger(_Named):
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
             raise ValidationError(f"{self.wire_name} must be an integer, got {original!r}")
-        if not self.low <= value <= self.high:
+        if self.low is None and value > self.high:
+            raise ValidationError(f"{self.wire_name} must be at most {self.high}, got {value}")
+        if self.low is not None and not self.low <= value <= self.high:
             raise ValidationError(f"{self.wire_name} must be between {self.low} and {self.high}, got {value}")
         return value
 

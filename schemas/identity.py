@@ -1,32 +1,27 @@
 """Camunda's identity DTOs: users, groups, tenants, authorizations, ``/identity`` (request loading and writers).
 
-Queries: Camunda's ``UserQueryDto``, ``GroupQueryDto``, ``TenantQueryDto`` and
-``AuthorizationQueryDto`` parameters, converted with Camunda's messages (schemas.common), into
-a :class:`~schemas.common.ResourceQuery` whose ordering is already resolved to columns.
+Queries: Camunda's ``UserQueryDto``, ``GroupQueryDto`` (GET parameters and, for groups, the POST
+body), ``TenantQueryDto`` and ``AuthorizationQueryDto``: query schemas (schemas.query) whose
+result is a :class:`~schemas.query.ResourceQuery` with the ordering already resolved to columns.
 
 Bodies: ``UserDto`` (``profile`` + ``credentials``), ``UserProfileDto``, ``UserCredentialsDto``,
 ``GroupDto``, ``TenantDto``, ``AuthorizationCreateDto`` / ``AuthorizationDto`` and
-``BasicUserCredentialsDto``. Strings are limited to their column's length and to text the
-databases can store, so that a bad body is a 400 and never reaches SQL.
+``BasicUserCredentialsDto``; and the parameters of ``GET /authorization/check`` and
+``/identity/groups``. Strings are limited to their column's length and to text the databases can
+store, so that a bad body is a 400 and never reaches SQL. The bodies report every field error in
+one message whose paths name the properties (``profile.firstName: ...``), as a query does; the
+checks across properties (a profile id, a type to create) come after them, each with its message.
 """
 
-from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
+from dataclasses import dataclass
+
+from marshmallow import fields, post_load, validate
 
 from app.core.errors import InvalidRequest
 from app.core.permissions import permission_names
-from schemas.common import (
-    BaseSchema,
-    Int32,
-    ResourceQuery,
-    StringList,
-    check_sort_pair,
-    check_sort_values,
-    convert_args,
-    load_or_400,
-    resolve_ordering,
-    split_list_param,
-    storable_text,
-)
+from schemas.common import BaseSchema, split_list_param, url
+from schemas.fields import Int32, StrictBoolean, StringList
+from schemas.query import ResourceQuery, SortableQuerySchema
 
 MAX_PASSWORD_LENGTH = 1024  # as app.services.identity.passwords
 
@@ -47,128 +42,100 @@ class AuthorizationQuery(ResourceQuery):
     pass
 
 
-def _list(name, values):
-    return split_list_param(values)
+def _text_filter(data_key=None):
+    return fields.String(data_key=data_key, allow_none=True)
 
 
-# parameter -> (converter kind, filter key)
-_USER_PARAMS = {
-    "id": ("str", "id"), "idIn": (_list, "id_in"), "firstName": ("str", "first_name"),
-    "firstNameLike": ("str", "first_name_like"), "lastName": ("str", "last_name"),
-    "lastNameLike": ("str", "last_name_like"), "email": ("str", "email"), "emailLike": ("str", "email_like"),
-    "memberOfGroup": ("str", "member_of_group"), "memberOfTenant": ("str", "member_of_tenant"),
-}
-_USER_SORT = {"userId": "id", "firstName": "first_name", "lastName": "last_name", "email": "email"}
-
-_GROUP_PARAMS = {
-    "id": ("str", "id"), "idIn": (_list, "id_in"), "name": ("str", "name"), "nameLike": ("str", "name_like"),
-    "type": ("str", "type"), "member": ("str", "member"), "memberOfTenant": ("str", "member_of_tenant"),
-}
-_GROUP_SORT = {"id": "id", "name": "name", "type": "type"}
-
-_TENANT_PARAMS = {
-    "id": ("str", "id"), "name": ("str", "name"), "nameLike": ("str", "name_like"),
-    "userMember": ("str", "user_member"), "groupMember": ("str", "group_member"),
-    "includingGroupsOfUser": ("bool", "including_groups_of_user"),
-}
-_TENANT_SORT = {"id": "id", "name": "name"}
-
-_AUTHORIZATION_PARAMS = {
-    "id": ("str", "id"), "type": ("int", "type"), "userIdIn": (_list, "user_id_in"),
-    "groupIdIn": (_list, "group_id_in"), "resourceType": ("int", "resource_type"),
-    "resourceId": ("str", "resource_id"),
-}
-_AUTHORIZATION_SORT = {"resourceType": "resource_type", "resourceId": "resource_id"}
+def _list_filter(data_key):
+    return StringList(data_key=data_key, allow_none=True, metadata=url(split_list_param))
 
 
-def _query_from_args(args, params, sort_keys, query_class):
-    spec = {name: kind for name, (kind, _) in params.items()}
-    converted = convert_args(args, {**spec, "sortBy": "str", "sortOrder": "str"})
-    sort_by, sort_order = converted.get("sortBy"), converted.get("sortOrder")
-    check_sort_values(sort_by, sort_order, sort_keys, from_get=True)
-    check_sort_pair(sort_by, sort_order)
-    filters = {key: converted[name] for name, (_, key) in params.items() if name in converted}
-    ordering = [(sort_keys[sort_by], sort_order)] if sort_by is not None else []
-    return query_class(filters=filters, ordering=ordering)
+class UserQuerySchema(SortableQuerySchema):
+    """``GET /user`` and ``/user/count``."""
+
+    query_class = UserQuery
+    sort_keys = {"userId": "id", "firstName": "first_name", "lastName": "last_name", "email": "email"}
+
+    id = _text_filter()
+    id_in = _list_filter("idIn")
+    first_name = _text_filter("firstName")
+    first_name_like = _text_filter("firstNameLike")
+    last_name = _text_filter("lastName")
+    last_name_like = _text_filter("lastNameLike")
+    email = _text_filter()
+    email_like = _text_filter("emailLike")
+    member_of_group = _text_filter("memberOfGroup")
+    member_of_tenant = _text_filter("memberOfTenant")
 
 
-def user_query_from_args(args):
-    return _query_from_args(args, _USER_PARAMS, _USER_SORT, UserQuery)
+class GroupQuerySchema(SortableQuerySchema):
+    """``GET`` and ``POST /group`` and ``/group/count``: the same GroupQueryDto both ways."""
+
+    resource = "group query"
+    example = '{"member": "jonny1"}'
+    query_class = GroupQuery
+    sort_keys = {"id": "id", "name": "name", "type": "type"}
+
+    id = _text_filter()
+    id_in = _list_filter("idIn")
+    name = _text_filter()
+    name_like = _text_filter("nameLike")
+    type = _text_filter()
+    member = _text_filter()
+    member_of_tenant = _text_filter("memberOfTenant")
 
 
-def group_query_from_args(args):
-    return _query_from_args(args, _GROUP_PARAMS, _GROUP_SORT, GroupQuery)
+class TenantQuerySchema(SortableQuerySchema):
+    """``GET /tenant`` and ``/tenant/count``."""
+
+    query_class = TenantQuery
+    sort_keys = {"id": "id", "name": "name"}
+
+    id = _text_filter()
+    name = _text_filter()
+    name_like = _text_filter("nameLike")
+    user_member = _text_filter("userMember")
+    group_member = _text_filter("groupMember")
+    including_groups_of_user = StrictBoolean(data_key="includingGroupsOfUser", allow_none=True)
 
 
-def tenant_query_from_args(args):
-    return _query_from_args(args, _TENANT_PARAMS, _TENANT_SORT, TenantQuery)
+class AuthorizationQuerySchema(SortableQuerySchema):
+    """``GET /authorization`` and ``/authorization/count``."""
 
+    query_class = AuthorizationQuery
+    sort_keys = {"resourceType": "resource_type", "resourceId": "resource_id"}
 
-def authorization_query_from_args(args):
-    return _query_from_args(args, _AUTHORIZATION_PARAMS, _AUTHORIZATION_SORT, AuthorizationQuery)
-
-
-class GroupQueryBodySchema(BaseSchema):
-    """``POST /group`` and ``/group/count``: GroupQueryDto as JSON, with Camunda's sorting."""
-
-    id = fields.String(allow_none=True)
-    id_in = StringList(data_key="idIn", allow_none=True)
-    name = fields.String(allow_none=True)
-    name_like = fields.String(data_key="nameLike", allow_none=True)
-    type = fields.String(allow_none=True)
-    member = fields.String(allow_none=True)
-    member_of_tenant = fields.String(data_key="memberOfTenant", allow_none=True)
-    sort_by = fields.String(data_key="sortBy", allow_none=True)
-    sort_order = fields.String(data_key="sortOrder", allow_none=True)
-    sorting = fields.List(fields.Dict(), allow_none=True)
-
-    @pre_load
-    def _require_object(self, data, **kwargs):
-        if not isinstance(data, dict):
-            raise InvalidRequest('The group query must be a JSON object, e.g. {"member": "jonny1"}')
-        return data
-
-
-_GROUP_QUERY_BODY = GroupQueryBodySchema()
-
-
-def group_query_from_json(body):
-    loaded = load_or_400(_GROUP_QUERY_BODY, {} if body is None else body)
-    check_sort_values(loaded.get("sort_by"), loaded.get("sort_order"), _GROUP_SORT, from_get=False)
-    sorting = loaded.get("sorting") or []
-    ordering = resolve_ordering(loaded.get("sort_by"), loaded.get("sort_order"), sorting, _GROUP_SORT)
-    filters = {key: value for key, value in loaded.items()
-               if key not in ("sort_by", "sort_order", "sorting") and value is not None}
-    return GroupQuery(filters=filters, ordering=ordering)
+    id = _text_filter()
+    type = Int32(allow_none=True)
+    user_id_in = _list_filter("userIdIn")
+    group_id_in = _list_filter("groupIdIn")
+    resource_type = Int32(data_key="resourceType", allow_none=True)
+    resource_id = _text_filter("resourceId")
 
 
 # --- bodies -------------------------------------------------------------------------------
 
 def _text(data_key=None, length=255):
-    return fields.String(data_key=data_key, allow_none=True, validate=[validate.Length(max=length), storable_text])
+    # BaseSchema adds the storable-text check to every string field.
+    return fields.String(data_key=data_key, allow_none=True, validate=validate.Length(max=length))
 
 
-class _ObjectSchema(Schema):
-    """A JSON object body; ``example`` shows what one looks like in the 400's message.
-
-    Not BaseSchema: it appends the text check to each field when a schema is built, and
-    marshmallow's field copies share their validator lists, so a schema used both alone and
-    nested (UserProfileDto) would report each problem twice. The fields here name the check.
-    """
+class _ObjectSchema(BaseSchema):
+    """A JSON object body (also when nested); ``example`` shows what one looks like in the
+    400's message. Field errors leave as marshmallow's ValidationError (app.errors: one 400
+    naming every property at fault)."""
 
     example = "{}"
 
-    class Meta:
-        unknown = EXCLUDE
-
-    @pre_load
-    def _require_object(self, data, **kwargs):
-        if not isinstance(data, dict):
+    def from_json(self, body):
+        if not isinstance(body, dict):
             raise InvalidRequest(f"The body must be a JSON object, e.g. {self.example}")
-        return data
+        return body
 
 
 class UserProfileSchema(_ObjectSchema):
+    """``PUT /user/{id}/profile`` (and ``profile`` of ``/user/create``): loads a dict."""
+
     example = '{"id": "jonny1", "firstName": "John", "lastName": "Doe", "email": "john@example.com"}'
 
     id = fields.Raw(allow_none=True)  # checked by the service, with Camunda's messages
@@ -177,21 +144,59 @@ class UserProfileSchema(_ObjectSchema):
     email = _text()
 
 
-class UserCredentialsSchema(_ObjectSchema):
+class _CredentialsSchema(_ObjectSchema):
     example = '{"password": "s3cret", "authenticatedUserPassword": "my own password"}'
 
     password = _text(length=MAX_PASSWORD_LENGTH)
     authenticated_user_password = _text("authenticatedUserPassword", MAX_PASSWORD_LENGTH)
 
 
+@dataclass
+class NewUser:
+    profile: dict
+    password: str | None
+
+
 class UserCreateSchema(_ObjectSchema):
+    """``POST /user/create``: loads a :class:`NewUser`; Camunda's 400 when the profile or its id
+    is missing."""
+
     example = '{"profile": {"id": "jonny1"}, "credentials": {"password": "s3cret"}}'
 
     profile = fields.Nested(UserProfileSchema, allow_none=True)
-    credentials = fields.Nested(UserCredentialsSchema, allow_none=True)
+    credentials = fields.Nested(_CredentialsSchema, allow_none=True)
+
+    @post_load
+    def _new_user(self, loaded, **kwargs):
+        profile = loaded.get("profile")
+        if profile is None or profile.get("id") is None:
+            raise InvalidRequest("request object must provide profile information with valid id.")
+        password = (loaded.get("credentials") or {}).get("password")
+        if password == "":
+            raise InvalidRequest("credentials.password must not be empty")
+        return NewUser(profile=profile, password=password)
+
+
+@dataclass
+class NewCredentials:
+    password: str
+    authenticated_user_password: str | None
+
+
+class UserCredentialsSchema(_CredentialsSchema):
+    """``PUT /user/{id}/credentials``: loads :class:`NewCredentials`; a new password is
+    required and not empty."""
+
+    @post_load
+    def _credentials(self, loaded, **kwargs):
+        if not loaded.get("password"):
+            raise InvalidRequest("password must be given and must not be empty")
+        return NewCredentials(loaded["password"], loaded.get("authenticated_user_password"))
 
 
 class GroupSchema(_ObjectSchema):
+    """``POST /group/create`` and ``PUT /group/{id}``: loads a dict."""
+
     example = '{"id": "sales", "name": "Sales", "type": "WORKFLOW"}'
 
     id = fields.Raw(allow_none=True)
@@ -200,6 +205,8 @@ class GroupSchema(_ObjectSchema):
 
 
 class TenantSchema(_ObjectSchema):
+    """``POST /tenant/create`` and ``PUT /tenant/{id}``: loads a dict."""
+
     example = '{"id": "tenantOne", "name": "Tenant One"}'
 
     id = fields.Raw(allow_none=True)
@@ -207,85 +214,99 @@ class TenantSchema(_ObjectSchema):
 
 
 class AuthorizationSchema(_ObjectSchema):
+    """``PUT /authorization/{id}`` (AuthorizationDto): loads a dict."""
+
     example = '{"type": 1, "permissions": ["READ"], "userId": "jonny1", "resourceType": 13, "resourceId": "*"}'
 
     type = Int32(allow_none=True)
-    permissions = fields.List(fields.String(validate=storable_text), allow_none=True)
+    permissions = StringList(allow_none=True)
     user_id = _text("userId")
     group_id = _text("groupId")
     resource_type = Int32(data_key="resourceType", allow_none=True)
     resource_id = _text("resourceId")
 
 
+class AuthorizationCreateSchema(AuthorizationSchema):
+    """``POST /authorization/create`` (AuthorizationCreateDto): ``type`` and ``permissions``
+    are needed."""
+
+    @post_load
+    def _required(self, loaded, **kwargs):
+        if loaded.get("type") is None:
+            raise InvalidRequest("type is null: use 0 (GLOBAL), 1 (GRANT) or 2 (REVOKE)")
+        if loaded.get("permissions") is None:
+            raise InvalidRequest('permissions is null: name the permissions, e.g. ["READ"], or ["ALL"]')
+        return loaded
+
+
+@dataclass
+class Credentials:
+    username: str
+    password: str
+
+
 class VerifySchema(_ObjectSchema):
+    """``POST /identity/verify`` (BasicUserCredentialsDto): loads :class:`Credentials`; an
+    empty body is ``{}``."""
+
     example = '{"username": "jonny1", "password": "s3cret"}'
 
     username = _text(length=MAX_PASSWORD_LENGTH)
     password = _text(length=MAX_PASSWORD_LENGTH)
 
+    def from_json(self, body):
+        return super().from_json({} if body is None else body)
 
-# One instance each: BaseSchema adds its text check to the fields when a schema is built, and
-# marshmallow's field copies share their validator lists, so building per request would pile them up.
-_USER_CREATE = UserCreateSchema()
-_USER_PROFILE = UserProfileSchema()
-_USER_CREDENTIALS = UserCredentialsSchema()
-_GROUP = GroupSchema()
-_TENANT = TenantSchema()
-_AUTHORIZATION = AuthorizationSchema()
-_VERIFY = VerifySchema()
+    @post_load
+    def _credentials(self, loaded, **kwargs):
+        if loaded.get("username") is None or loaded.get("password") is None:
+            raise InvalidRequest("Username and password are required")
+        return Credentials(loaded["username"], loaded["password"])
 
 
-def _non_empty_password(password):
-    if password is not None and password == "":
-        raise InvalidRequest("credentials.password must not be empty")
-    return password
+# --- GET parameters that are no query -----------------------------------------------------
+
+@dataclass
+class AuthorizationCheck:
+    permission_name: str
+    resource_name: str
+    resource_type: int
+    resource_id: str | None
+    user_id: str | None
 
 
-def load_user_create(body):
-    """``(profile, password)``; Camunda's 400 when the profile or its id is missing."""
-    loaded = load_or_400(_USER_CREATE, body)
-    profile = loaded.get("profile")
-    if profile is None or profile.get("id") is None:
-        raise InvalidRequest("request object must provide profile information with valid id.")
-    credentials = loaded.get("credentials") or {}
-    return profile, _non_empty_password(credentials.get("password"))
+class AuthorizationCheckSchema(BaseSchema):
+    """``GET /authorization/check``: loads an :class:`AuthorizationCheck`. Camunda asks for the
+    three required parameters, in this order, before it converts any."""
+
+    permission_name = fields.String(data_key="permissionName")
+    resource_name = fields.String(data_key="resourceName")
+    resource_type = Int32(data_key="resourceType")
+    resource_id = fields.String(data_key="resourceId", load_default=None)
+    user_id = fields.String(data_key="userId", load_default=None)
+
+    def check_first(self, args):
+        for name in ("permissionName", "resourceName", "resourceType"):
+            if args.get(name) is None:
+                raise InvalidRequest(f"Query parameter '{name}' cannot be null")
+
+    @post_load
+    def _check(self, loaded, **kwargs):
+        return AuthorizationCheck(**loaded)
 
 
-def load_user_profile(body):
-    return load_or_400(_USER_PROFILE, body)
+class GroupInfoSchema(BaseSchema):
+    """``GET /identity/groups?userId=``: loads the user id, which is required."""
 
+    user_id = fields.String(data_key="userId")
 
-def load_user_credentials(body):
-    """``(password, authenticatedUserPassword)``; a new password is required and not empty."""
-    loaded = load_or_400(_USER_CREDENTIALS, body)
-    if not loaded.get("password"):
-        raise InvalidRequest("password must be given and must not be empty")
-    return loaded["password"], loaded.get("authenticated_user_password")
+    def check_first(self, args):
+        if args.get("userId") is None:
+            raise InvalidRequest("No user id was supplied")
 
-
-def load_group(body):
-    return load_or_400(_GROUP, body)
-
-
-def load_tenant(body):
-    return load_or_400(_TENANT, body)
-
-
-def load_authorization(body, creating):
-    """AuthorizationCreateDto (``creating``) or AuthorizationDto (an update); ``type`` is needed to create."""
-    loaded = load_or_400(_AUTHORIZATION, body)
-    if creating and loaded.get("type") is None:
-        raise InvalidRequest("type is null: use 0 (GLOBAL), 1 (GRANT) or 2 (REVOKE)")
-    if creating and loaded.get("permissions") is None:
-        raise InvalidRequest('permissions is null: name the permissions, e.g. ["READ"], or ["ALL"]')
-    return loaded
-
-
-def load_verify(body):
-    loaded = load_or_400(_VERIFY, {} if body is None else body)
-    if loaded.get("username") is None or loaded.get("password") is None:
-        raise InvalidRequest("Username and password are required")
-    return loaded["username"], loaded["password"]
+    @post_load
+    def _user_id(self, loaded, **kwargs):
+        return loaded["user_id"]
 
 
 # --- writers ------------------------------------------------------------------------------

@@ -1,16 +1,26 @@
 """``POST /job/retries`` (SetJobRetriesDto, spec B.3.1) validated in Camunda's order (B.3.2 + A1).
 
-The two checks that come after the loader's in Camunda's order need the selection: an empty
+A command schema (schemas.common.CommandSchema): the first failing check answers. The body,
+then ``retries``, ``jobIds``, ``dueDate`` (the fields, in this order), then ``jobQuery`` and
+the selection: the job query is loaded only once the fields are valid, because its checks
+raise at once and would otherwise answer before an earlier property's ("retries is null").
+
+The two checks that come after these in Camunda's order need the selection: an empty
 selection ("jobIds is empty") and then negative retries. The set-job-retries batch type makes
 them (app.services.batches.set_job_retries), before anything is written.
 """
 
 from dataclasses import dataclass
 
-from app.core.dates import DateParseError, parse_date
+from marshmallow import ValidationError, fields, post_load
+
 from app.core.errors import InvalidRequest
 from app.core.text import is_storable
+from schemas.common import CommandSchema
+from schemas.fields import INT_MAX, DueDate, JavaInteger
 from schemas.job_query import job_query_from_json
+
+MAX_JOB_ID_LENGTH = 64  # the job table's id column
 
 
 @dataclass
@@ -22,55 +32,45 @@ class SetJobRetriesRequest:
     due_date: object | None
 
 
-def _retries(value):
-    # Jackson coerces "5" to 5; anything that is not a whole number is refused.
-    if isinstance(value, bool):
-        raise InvalidRequest(f"retries must be an integer, got {value!r}")
-    if isinstance(value, str):
-        try:
-            value = int(value.strip())
-        except ValueError:
-            raise InvalidRequest(f"retries must be an integer, got {value!r}") from None
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise InvalidRequest(f"retries must be an integer, got {value!r}")
-        value = int(value)
-    if not isinstance(value, int):
-        raise InvalidRequest(f"retries must be an integer, got {value!r}")
-    if value > 2**31 - 1:
-        raise InvalidRequest(f"retries must be at most {2**31 - 1}, got {value}")
-    return value
+class _JobIds(fields.Field):
+    """An array of job ids; an id no job can have (and the database cannot store) is a 400,
+    not a 500 (A2)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, list) or not all(isinstance(job_id, str) for job_id in value):
+            raise ValidationError("jobIds must be an array of job id strings")
+        for index, job_id in enumerate(value):
+            if len(job_id) > MAX_JOB_ID_LENGTH or not is_storable(job_id):
+                raise ValidationError(f"jobIds[{index}] is not a possible job id: at most {MAX_JOB_ID_LENGTH} "
+                                      "characters of valid Unicode text without NUL")
+        return value
 
 
-def load_set_job_retries(body):
-    if body is None:
-        raise InvalidRequest("setJobRetriesDto is null")
-    if not isinstance(body, dict):
-        raise InvalidRequest("The body must be a JSON object with retries and jobIds and/or jobQuery")
-    if body.get("retries") is None:
-        raise InvalidRequest("retries is null")
-    retries = _retries(body["retries"])
-    job_ids = body.get("jobIds")
-    if job_ids is not None and (not isinstance(job_ids, list) or not all(isinstance(i, str) for i in job_ids)):
-        raise InvalidRequest("jobIds must be an array of job id strings")
-    for index, job_id in enumerate(job_ids or ()):
-        # An id no job can have (and the database cannot store) is a 400, not a 500 (A2).
-        if len(job_id) > 64 or not is_storable(job_id):
-            raise InvalidRequest(f"jobIds[{index}] is not a possible job id: at most 64 characters "
-                                 "of valid Unicode text without NUL")
-    due_date_set = "dueDate" in body
-    due_date = None
-    if due_date_set and body["dueDate"] is not None:
-        try:
-            due_date = parse_date(body["dueDate"])
-        except DateParseError:
-            raise InvalidRequest(
-                f"Invalid due date format: Cannot convert value \"{body['dueDate']}\" to java type java.util.Date"
-            ) from None
-    job_query = None
-    if body.get("jobQuery") is not None:
-        job_query = job_query_from_json(body["jobQuery"], prefix="jobQuery.")
-    if not job_ids and job_query is None:
-        raise InvalidRequest("You must specify at least one of jobIds or jobQuery.")
-    return SetJobRetriesRequest(retries=retries, job_ids=job_ids or None, job_query=job_query,
-                                due_date_set=due_date_set, due_date=due_date)
+class SetJobRetriesSchema(CommandSchema):
+    """``POST /job/retries`` (and ``flask jobs retries``); loads a :class:`SetJobRetriesRequest`."""
+
+    not_an_object = "The body must be a JSON object with retries and jobIds and/or jobQuery"
+    empty_body_is_empty_object = False
+
+    # No lower bound: a negative count gets Camunda's message after the selection is checked.
+    retries = JavaInteger(low=None, high=INT_MAX, required=True,
+                          error_messages={"required": "retries is null", "null": "retries is null"})
+    job_ids = _JobIds(data_key="jobIds", allow_none=True)
+    due_date = DueDate(data_key="dueDate", allow_none=True)
+    job_query = fields.Raw(data_key="jobQuery", allow_none=True)
+
+    def from_json(self, body):
+        if body is None:
+            raise InvalidRequest("setJobRetriesDto is null")
+        return super().from_json(body)
+
+    @post_load
+    def _request(self, loaded, **kwargs):
+        job_query = loaded.get("job_query")
+        if job_query is not None:
+            job_query = job_query_from_json(job_query, prefix="jobQuery.")
+        job_ids = loaded.get("job_ids") or None
+        if job_ids is None and job_query is None:
+            raise InvalidRequest("You must specify at least one of jobIds or jobQuery.")
+        return SetJobRetriesRequest(retries=loaded["retries"], job_ids=job_ids, job_query=job_query,
+                                    due_date_set="due_date" in loaded, due_date=loaded.get("due_date"))

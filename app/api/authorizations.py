@@ -1,57 +1,56 @@
 """The authorization resource (Camunda's ``/authorization``): create, query, count, get, update,
 delete, and ``check`` for the caller (or, for a caller who may read authorizations, another user)."""
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from app.api.auth import current_authentication
-from app.api.common import count_response, json_body, json_response, no_content
+from app.api.common import arguments, count_response, json_response, no_content
 from app.api.paging import list_response
-from app.core.errors import InvalidRequest
 from app.services.identity import authorizations as service
-from schemas.common import convert_int_param
 from schemas.identity import (
+    AuthorizationCheckSchema,
+    AuthorizationCreateSchema,
+    AuthorizationQuerySchema,
+    AuthorizationSchema,
     authorization_check_dto,
     authorization_dto,
-    authorization_query_from_args,
-    load_authorization,
 )
+from schemas.query import PageSchema
 
 bp = Blueprint("authorizations", __name__)
 
 
 @bp.get("/authorization")
-def get_authorizations():
-    authentication, query = current_authentication(), authorization_query_from_args(request.args)
+@arguments(AuthorizationQuerySchema, location="query")
+@arguments(PageSchema, location="query")
+def get_authorizations(query, page):
+    authentication = current_authentication()
     return list_response(
+        page,
         lambda first, limit: service.list_authorizations(authentication, query, first, limit),
-        lambda first, chunk: service.stream_authorizations(authentication, query, first, chunk),
         authorization_dto,
+        stream_rows=lambda first, chunk: service.stream_authorizations(authentication, query, first, chunk),
     )
 
 
 @bp.get("/authorization/count")
-def get_authorization_count():
-    query = authorization_query_from_args(request.args)
+@arguments(AuthorizationQuerySchema, location="query")
+def get_authorization_count(query):
     return count_response(service.count_authorizations(current_authentication(), query))
 
 
 @bp.post("/authorization/create")
-def create_authorization():
-    row = service.create_authorization(current_authentication(), load_authorization(json_body(), creating=True))
-    return json_response(authorization_dto(row))
+@arguments(AuthorizationCreateSchema)
+def create_authorization(values):
+    return json_response(authorization_dto(service.create_authorization(current_authentication(), values)))
 
 
 @bp.get("/authorization/check")
-def check_authorization():
-    args = request.args
-    for name in ("permissionName", "resourceName", "resourceType"):
-        if args.get(name) is None:
-            raise InvalidRequest(f"Query parameter '{name}' cannot be null")
-    resource_type = convert_int_param("resourceType", args["resourceType"])
-    resource_id = args.get("resourceId")
-    authorized = service.check(current_authentication(), args["permissionName"], args["resourceName"],
-                               resource_type, resource_id, args.get("userId"))
-    return json_response(authorization_check_dto(args["permissionName"], args["resourceName"], resource_id,
+@arguments(AuthorizationCheckSchema, location="query")
+def check_authorization(check):
+    authorized = service.check(current_authentication(), check.permission_name, check.resource_name,
+                               check.resource_type, check.resource_id, check.user_id)
+    return json_response(authorization_check_dto(check.permission_name, check.resource_name, check.resource_id,
                                                  authorized))
 
 
@@ -61,8 +60,8 @@ def get_authorization(authorization_id):
 
 
 @bp.put("/authorization/<authorization_id>")
-def update_authorization(authorization_id):
-    values = load_authorization(json_body(), creating=False)
+@arguments(AuthorizationSchema)
+def update_authorization(values, authorization_id):
     service.update_authorization(current_authentication(), authorization_id, values)
     return no_content()
 

@@ -5,7 +5,6 @@ from flask import Blueprint
 from app.api.common import arguments, count_response, json_response, no_content, output_zone
 from app.api.paging import list_response
 from app.core.errors import InvalidRequest, NotFound
-from app.core.text import is_storable
 from app.services.batches import engine
 from app.services.batches import query as service
 from schemas.batch import DeleteBatchArgsSchema, SuspensionStateSchema, batch_dto, batch_statistics_dto
@@ -56,7 +55,7 @@ def get_batch(batch_id):
 @bp.put("/batch/<batch_id>/suspended")
 @arguments(SuspensionStateSchema)
 def update_batch_suspension_state(suspended, batch_id):
-    if not is_storable(batch_id) or not engine.set_batch_suspended(batch_id, suspended):
+    if not engine.set_batch_suspended(batch_id, suspended):
         verb = "suspend" if suspended else "activate"
         # Camunda wraps the engine's BadUserRequestException, whose code (0) the body carries.
         raise InvalidRequest(f"Unable to {verb} batch with id '{batch_id}'", code=0)
@@ -66,6 +65,6 @@ def update_batch_suspension_state(suspended, batch_id):
 @bp.delete("/batch/<batch_id>")
 @arguments(DeleteBatchArgsSchema, location="query")
 def delete_batch(cascade, batch_id):
-    if not is_storable(batch_id) or not engine.delete_batch(batch_id, cascade):
+    if not engine.delete_batch(batch_id, cascade):
         raise InvalidRequest(f"Unable to delete batch with id '{batch_id}'", code=0)
     return no_content()

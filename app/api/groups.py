@@ -1,49 +1,58 @@
 """The group resource (Camunda's ``/group``): create, query (GET and POST), count, get, update,
 delete, and members (``PUT`` / ``DELETE /group/{id}/members/{userId}``)."""
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from app.api.auth import current_authentication
-from app.api.common import count_response, json_body, json_response, no_content
+from app.api.common import arguments, count_response, json_response, no_content
 from app.api.paging import list_response
 from app.services.identity import groups as service
-from schemas.identity import group_dto, group_query_from_args, group_query_from_json, load_group
+from schemas.identity import GroupQuerySchema, GroupSchema, group_dto
+from schemas.query import PageSchema
 
 bp = Blueprint("groups", __name__)
 
 
-def _list(query):
+def _list(query, page):
     authentication = current_authentication()
     return list_response(
+        page,
         lambda first, limit: service.list_groups(authentication, query, first, limit),
-        lambda first, chunk: service.stream_groups(authentication, query, first, chunk),
         group_dto,
+        stream_rows=lambda first, chunk: service.stream_groups(authentication, query, first, chunk),
     )
 
 
 @bp.get("/group")
-def get_groups():
-    return _list(group_query_from_args(request.args))
+@arguments(GroupQuerySchema, location="query")
+@arguments(PageSchema, location="query")
+def get_groups(query, page):
+    return _list(query, page)
 
 
 @bp.post("/group")
-def query_groups():
-    return _list(group_query_from_json(json_body()))
+@arguments(GroupQuerySchema)
+@arguments(PageSchema, location="query")
+def query_groups(query, page):
+    return _list(query, page)
 
 
 @bp.get("/group/count")
-def get_group_count():
-    return count_response(service.count_groups(current_authentication(), group_query_from_args(request.args)))
+@arguments(GroupQuerySchema, location="query")
+def get_group_count(query):
+    return count_response(service.count_groups(current_authentication(), query))
 
 
 @bp.post("/group/count")
-def query_group_count():
-    return count_response(service.count_groups(current_authentication(), group_query_from_json(json_body())))
+@arguments(GroupQuerySchema)
+def query_group_count(query):
+    return count_response(service.count_groups(current_authentication(), query))
 
 
 @bp.post("/group/create")
-def create_group():
-    service.create_group(current_authentication(), load_group(json_body()))
+@arguments(GroupSchema)
+def create_group(group):
+    service.create_group(current_authentication(), group)
     return no_content()
 
 
@@ -53,8 +62,9 @@ def get_group(group_id):
 
 
 @bp.put("/group/<group_id>")
-def update_group(group_id):
-    service.update_group(current_authentication(), group_id, load_group(json_body()))
+@arguments(GroupSchema)
+def update_group(group, group_id):
+    service.update_group(current_authentication(), group_id, group)
     return no_content()
 
 

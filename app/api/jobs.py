@@ -2,7 +2,7 @@
 
 from flask import Blueprint, current_app
 
-from app.api.common import arguments, count_response, json_body, json_response, no_content, output_zone
+from app.api.common import arguments, count_response, json_response, no_content, output_zone
 from app.api.paging import list_response
 from app.core.names import BATCH_TYPE_SET_JOB_RETRIES
 from app.services.batches.engine import create_batch
@@ -31,7 +31,7 @@ from schemas.job_operations import (
 )
 from schemas.job_page import JobPageSchema, next_page_token
 from schemas.job_query import JobQuerySchema
-from schemas.job_retries import load_set_job_retries
+from schemas.job_retries import SetJobRetriesSchema
 
 bp = Blueprint("jobs", __name__)
 
@@ -85,9 +85,10 @@ def get_job(job_id):
 
 
 @bp.post("/job/retries")
-def set_job_retries_async():
+@arguments(SetJobRetriesSchema)
+def set_job_retries_async(retries_request):
     """Set Job Retries Async (spec B.3): creates a batch and returns it at once."""
-    batch = create_batch(BATCH_TYPE_SET_JOB_RETRIES, load_set_job_retries(json_body()))
+    batch = create_batch(BATCH_TYPE_SET_JOB_RETRIES, retries_request)
     return json_response(batch_dto(batch, output_zone()))
 
 

@@ -1,35 +1,41 @@
 """The tenant resource (Camunda's ``/tenant``): create, query, count, get, update, delete, and
 user and group members (``/tenant/{id}/user-members/{userId}``, ``/group-members/{groupId}``)."""
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from app.api.auth import current_authentication
-from app.api.common import count_response, json_body, json_response, no_content
+from app.api.common import arguments, count_response, json_response, no_content
 from app.api.paging import list_response
 from app.services.identity import tenants as service
-from schemas.identity import load_tenant, tenant_dto, tenant_query_from_args
+from schemas.identity import TenantQuerySchema, TenantSchema, tenant_dto
+from schemas.query import PageSchema
 
 bp = Blueprint("tenants", __name__)
 
 
 @bp.get("/tenant")
-def get_tenants():
-    authentication, query = current_authentication(), tenant_query_from_args(request.args)
+@arguments(TenantQuerySchema, location="query")
+@arguments(PageSchema, location="query")
+def get_tenants(query, page):
+    authentication = current_authentication()
     return list_response(
+        page,
         lambda first, limit: service.list_tenants(authentication, query, first, limit),
-        lambda first, chunk: service.stream_tenants(authentication, query, first, chunk),
         tenant_dto,
+        stream_rows=lambda first, chunk: service.stream_tenants(authentication, query, first, chunk),
     )
 
 
 @bp.get("/tenant/count")
-def get_tenant_count():
-    return count_response(service.count_tenants(current_authentication(), tenant_query_from_args(request.args)))
+@arguments(TenantQuerySchema, location="query")
+def get_tenant_count(query):
+    return count_response(service.count_tenants(current_authentication(), query))
 
 
 @bp.post("/tenant/create")
-def create_tenant():
-    service.create_tenant(current_authentication(), load_tenant(json_body()))
+@arguments(TenantSchema)
+def create_tenant(tenant):
+    service.create_tenant(current_authentication(), tenant)
     return no_content()
 
 
@@ -39,8 +45,9 @@ def get_tenant(tenant_id):
 
 
 @bp.put("/tenant/<tenant_id>")
-def update_tenant(tenant_id):
-    service.update_tenant(current_authentication(), tenant_id, load_tenant(json_body()))
+@arguments(TenantSchema)
+def update_tenant(tenant, tenant_id):
+    service.update_tenant(current_authentication(), tenant_id, tenant)
     return no_content()
 
 

@@ -1,41 +1,46 @@
 """The user resource (Camunda's ``/user``): create, query, count, profile, credentials, delete."""
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from app.api.auth import current_authentication
-from app.api.common import count_response, json_body, json_response, no_content
+from app.api.common import arguments, count_response, json_response, no_content
 from app.api.paging import list_response
 from app.services.identity import users as service
 from schemas.identity import (
-    load_user_create,
-    load_user_credentials,
-    load_user_profile,
+    UserCreateSchema,
+    UserCredentialsSchema,
+    UserProfileSchema,
+    UserQuerySchema,
     user_profile_dto,
-    user_query_from_args,
 )
+from schemas.query import PageSchema
 
 bp = Blueprint("users", __name__)
 
 
 @bp.get("/user")
-def get_users():
-    authentication, query = current_authentication(), user_query_from_args(request.args)
+@arguments(UserQuerySchema, location="query")
+@arguments(PageSchema, location="query")
+def get_users(query, page):
+    authentication = current_authentication()
     return list_response(
+        page,
         lambda first, limit: service.list_users(authentication, query, first, limit),
-        lambda first, chunk: service.stream_users(authentication, query, first, chunk),
         user_profile_dto,
+        stream_rows=lambda first, chunk: service.stream_users(authentication, query, first, chunk),
     )
 
 
 @bp.get("/user/count")
-def get_user_count():
-    return count_response(service.count_users(current_authentication(), user_query_from_args(request.args)))
+@arguments(UserQuerySchema, location="query")
+def get_user_count(query):
+    return count_response(service.count_users(current_authentication(), query))
 
 
 @bp.post("/user/create")
-def create_user():
-    profile, password = load_user_create(json_body())
-    service.create_user(current_authentication(), profile, password)
+@arguments(UserCreateSchema)
+def create_user(user):
+    service.create_user(current_authentication(), user.profile, user.password)
     return no_content()
 
 
@@ -45,15 +50,17 @@ def get_profile(user_id):
 
 
 @bp.put("/user/<user_id>/profile")
-def update_profile(user_id):
-    service.update_profile(current_authentication(), user_id, load_user_profile(json_body()))
+@arguments(UserProfileSchema)
+def update_profile(profile, user_id):
+    service.update_profile(current_authentication(), user_id, profile)
     return no_content()
 
 
 @bp.put("/user/<user_id>/credentials")
-def update_credentials(user_id):
-    password, authenticated_user_password = load_user_credentials(json_body())
-    service.update_credentials(current_authentication(), user_id, password, authenticated_user_password)
+@arguments(UserCredentialsSchema)
+def update_credentials(credentials, user_id):
+    service.update_credentials(current_authentication(), user_id, credentials.password,
+                               credentials.authenticated_user_password)
     return no_content()
 
 

@@ -23,6 +23,10 @@ class ApiError(Exception):
         if code is not None:
             self.code = code
 
+    def to_dict(self):
+        """The response body; subclasses with more to say (AuthorizationExceptionDto) add to it."""
+        return {"type": self.type, "message": self.message, "code": self.code}
+
 
 class InvalidRequest(ApiError):
     """Camunda's ``InvalidRequestException``: 400 unless another status is given."""

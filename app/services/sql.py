@@ -5,6 +5,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import String
 
 from app.core.ordering import with_tie_breaker
+from app.core.text import is_storable
 from app.extensions import db
 
 
@@ -69,14 +70,15 @@ def equal_conditions(table, filters, columns_by_filter):
 
 def tenant_condition(column, filters, include_without_tenant):
     """Camunda's tenant filters: ``without_tenant_id``, else ``tenant_id_in`` (with the rows
-    without a tenant too when the filter named ``include_without_tenant`` is set); None: no
-    tenant filter."""
+    without a tenant too when the filter named ``include_without_tenant`` is set; None: the
+    resource has no such filter); None: no tenant filter."""
     if filters.get("without_tenant_id"):
         return column.is_(None)
     if "tenant_id_in" not in filters:
         return None
     in_list = column.in_(sorted(set(filters["tenant_id_in"])))
-    return or_(in_list, column.is_(None)) if filters.get(include_without_tenant) else in_list
+    include = include_without_tenant is not None and filters.get(include_without_tenant)
+    return or_(in_list, column.is_(None)) if include else in_list
 
 
 def paged(statement, first_result=None, max_results=None):
@@ -105,17 +107,27 @@ def stream_mappings(statement, chunk_size=1000):
 class RowQuery:
     """The reads of a resource that is one table: a page of its DTO ``columns`` (the first is
     ``id``), all of them streamed, or their count, for a query whose filters
-    ``conditions(query)`` turns into WHERE conditions; ordered by ``query.ordering``."""
+    ``conditions(query)`` turns into WHERE conditions; ordered by ``query.ordering``; and one
+    row by id (None for an id no row can have: text the database cannot store). ``computed``:
+    labelled expressions selected after the columns (correlated counts, say)."""
 
-    def __init__(self, table, columns, conditions):
-        self.table, self.columns, self.conditions = table, columns, conditions
+    def __init__(self, table, columns, conditions, computed=()):
+        self.table, self.columns, self.conditions, self.computed = table, columns, conditions, computed
         self.nullable = set(columns) - {"id"}
 
+    def _columns(self):
+        return select(*[self.table.c[name] for name in self.columns], *self.computed)
+
     def select(self, query, first_result=None, max_results=None):
-        statement = (select(*[self.table.c[name] for name in self.columns])
+        statement = (self._columns()
                      .where(*self.conditions(query))
                      .order_by(*order_by_columns(self.table, query.ordering, self.nullable)))
         return paged(statement, first_result, max_results)
+
+    def get(self, row_id):
+        if not is_storable(row_id):
+            return None
+        return db.session.execute(self._columns().where(self.table.c.id == row_id)).mappings().first()
 
     def list(self, query, first_result=None, max_results=None):
         return fetch_mappings(self.select(query, first_result, max_results))

@@ -502,3 +502,15 @@ def test_odd_ids_in_the_path(client, make_batch):
         assert client.put(f"/engine-rest/batch/{batch_id}/suspended", json={"suspended": True}).status_code == 400
         assert client.delete(f"/engine-rest/batch/{batch_id}").status_code == 400
     assert count_of(client.get("/engine-rest/batch/count")) == 1
+
+
+def test_a_batch_id_no_database_can_store_is_an_unknown_batch(client):
+    """The batch services answer such an id as "not found" themselves (never a 500 from SQL)."""
+    bad = "a\u0000b"
+    assert client.get(f"/engine-rest/batch/{bad}").status_code == 404
+    assert_400(client.put(f"/engine-rest/batch/{bad}/suspended", json={"suspended": True}),
+               f"Unable to suspend batch with id '{bad}'", code=0)
+    assert_400(client.delete(f"/engine-rest/batch/{bad}"), f"Unable to delete batch with id '{bad}'", code=0)
+    assert client.get(f"/engine-rest/history/batch/{bad}").status_code == 404
+    assert_400(client.delete(f"/engine-rest/history/batch/{bad}"),
+               f"Unable to delete historic batch with id '{bad}'", code=0)

@@ -171,6 +171,30 @@ def test_non_integer_retries(client, targets, retries):
     assert response.get_json()["type"] == "InvalidRequestException"
 
 
+@pytest.mark.parametrize("body, message", [
+    ({"retries": "abc", "jobIds": 5, "dueDate": "x"}, "retries must be an integer, got 'abc'"),
+    ({"retries": 1.5, "jobIds": ["a"]}, "retries must be an integer, got 1.5"),
+    ({"retries": False, "jobIds": ["a"]}, "retries must be an integer, got False"),
+    ({"retries": 2**31, "jobIds": ["a"]}, "retries must be at most 2147483647, got 2147483648"),
+    ({"retries": 1, "jobIds": [1], "dueDate": "x"}, "jobIds must be an array of job id strings"),
+    ({"retries": 1, "jobIds": ["a"], "dueDate": "x", "jobQuery": {"timers": True, "messages": True}},
+     'Invalid due date format: Cannot convert value "x" to java type java.util.Date'),
+    ({"retries": 1, "jobQuery": {"timers": True, "messages": True}},
+     "Parameter timers cannot be used together with parameter messages."),
+    ("text", "The body must be a JSON object with retries and jobIds and/or jobQuery"),
+])
+def test_the_first_failing_check_answers_word_for_word(client, app, body, message):
+    before = table_counts(app)
+    assert_400(post(client, body), message)
+    assert table_counts(app) == before
+
+
+def test_a_very_negative_count_gets_camundas_message_after_the_selection(client, targets):
+    """Only the upper bound is checked on loading: the count's sign is the batch type's check."""
+    assert_400(post(client, {"retries": -(2**40), "jobIds": targets(1)}),
+               "Retries count is not greater than or equal to 0")
+
+
 @pytest.mark.parametrize("body, fragment", [
     ({"retries": 1, "jobIds": "abc"}, "jobIds"),
     ({"retries": 1, "jobIds": [1, 2]}, "jobIds"),

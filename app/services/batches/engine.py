@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from app.core.dates import utcnow
 from app.core.errors import InvalidRequest
 from app.core.names import HANDLER_BATCH_MONITOR, HANDLER_BATCH_SEED
+from app.core.text import is_storable
 from app.extensions import db
 from app.models import new_id
 from app.models.tables import batch_element_table, batch_table, historic_batch_table, job_definition_table, job_table
@@ -137,6 +138,9 @@ def _insert_batch_job(batch_id, definition_id, handler_type, configuration, susp
 
 
 def get_batch_row(batch_id, for_update=False):
+    """The runtime batch row, or None (also for an id the database cannot store: no batch has it)."""
+    if not is_storable(batch_id):
+        return None
     statement = select(batch_table).where(batch_table.c.id == batch_id)
     if for_update:
         statement = statement.with_for_update()
@@ -351,6 +355,9 @@ def delete_batch(batch_id, cascade=False):
 
 
 def delete_historic_batch(batch_id):
+    """Returns False when there is no such historic batch."""
+    if not is_storable(batch_id):
+        return False
     deleted = db.session.execute(delete(historic_batch_table).where(historic_batch_table.c.id == batch_id)).rowcount
     db.session.commit()
     return deleted == 1

@@ -1,19 +1,20 @@
 """Batch, batch statistics and historic batch queries -> SQL (spec B.4.2, B.4.4).
 
-Filtering, counting, sorting and paging happen in the database; rows come back as plain
-mappings for schemas.batch. The statistics are one statement: each batch row with two
-correlated counts over its execution jobs (``job.job_definition_id`` = the batch's
-``batch_job_definition_id``, served by ``ix_job_job_definition_id``): all of them
+Filtering, counting, sorting and paging happen in the database (app.services.sql.RowQuery);
+rows come back as plain mappings for schemas.batch. The statistics are one statement: each
+batch row with two correlated counts over its execution jobs (``job.job_definition_id`` = the
+batch's ``batch_job_definition_id``, served by ``ix_job_job_definition_id``): all of them
 (``existing_jobs``) and those at 0 retries (``failed_jobs``), from which batch_statistics_dto
 derives remaining/completed/failed as Camunda's BatchStatisticsEntity does.
+
+A batch id the database cannot store names no batch: the reads by id answer None.
 """
 
 from sqlalchemy import exists, false, func, select
 
-from app.core.text import is_storable
 from app.extensions import db
 from app.models.tables import batch_table, historic_batch_table, job_table
-from app.services.sql import fetch_mappings, order_by_columns, paged
+from app.services.sql import RowQuery, equal_conditions, tenant_condition
 
 # Everything but the configuration document.
 BATCH_COLUMNS = (
@@ -27,7 +28,8 @@ HISTORIC_COLUMNS = (
     "create_user_id", "start_time", "end_time", "removal_time", "execution_start_time", "element_count",
     "skipped_elements",
 )
-NULLABLE_SORT_COLUMNS = {"tenant_id", "end_time", "execution_start_time"}
+
+_EQUALS = {"batch_id": "id", "type": "type", "created_by": "create_user_id"}
 
 
 def _execution_jobs(table, *conditions):
@@ -41,120 +43,56 @@ def _has_failed_job(table):
                           job_table.c.retries == 0).correlate(table)
 
 
-def _conditions(query, table):
-    f = query.filters
-    c = table.c
-    if f.get("match_nothing"):
-        return [false()]
-    conditions = []
-    if "batch_id" in f:
-        conditions.append(c.id == f["batch_id"])
-    if "type" in f:
-        conditions.append(c.type == f["type"])
-    if "tenant_id_in" in f:
-        conditions.append(c.tenant_id.in_(f["tenant_id_in"]))
-    elif f.get("without_tenant_id"):
-        conditions.append(c.tenant_id.is_(None))
-    if "suspended" in f:
-        conditions.append(c.suspended.is_(True) if f["suspended"] else c.suspended.is_(False))
-    if "completed" in f:
-        conditions.append(c.end_time.isnot(None) if f["completed"] else c.end_time.is_(None))
-    if "created_by" in f:
-        conditions.append(c.create_user_id == f["created_by"])
-    if "started_before" in f:
-        conditions.append(c.start_time <= f["started_before"])
-    if "started_after" in f:
-        conditions.append(c.start_time >= f["started_after"])
-    if "has_failure" in f:
-        failed = _has_failed_job(table)
-        conditions.append(failed if f["has_failure"] else ~failed)
+def _conditions_of(table):
+    """The WHERE conditions of a batch query (schemas.batch_query) over ``table``; the schema
+    has already resolved which tenant filter wins."""
+
+    def conditions(query):
+        f = query.filters
+        c = table.c
+        if f.get("match_nothing"):
+            return [false()]
+        where = equal_conditions(table, f, _EQUALS)
+        tenant = tenant_condition(c.tenant_id, f, None)
+        if tenant is not None:
+            where.append(tenant)
+        if "suspended" in f:
+            where.append(c.suspended.is_(True) if f["suspended"] else c.suspended.is_(False))
+        if "completed" in f:
+            where.append(c.end_time.isnot(None) if f["completed"] else c.end_time.is_(None))
+        if "started_before" in f:
+            where.append(c.start_time <= f["started_before"])
+        if "started_after" in f:
+            where.append(c.start_time >= f["started_after"])
+        if "has_failure" in f:
+            failed = _has_failed_job(table)
+            where.append(failed if f["has_failure"] else ~failed)
+        return where
+
     return conditions
 
 
-def _order_by(ordering, table):
-    """Default ``id asc`` (B.4.4); NULLs and the tie-breaker as for jobs (app.services.sql)."""
-    return order_by_columns(table, ordering, NULLABLE_SORT_COLUMNS)
+_BATCHES = RowQuery(batch_table, BATCH_COLUMNS, _conditions_of(batch_table))
+_STATISTICS = RowQuery(batch_table, BATCH_COLUMNS, _BATCHES.conditions, computed=(
+    _execution_jobs(batch_table).label("existing_jobs"),
+    _execution_jobs(batch_table, job_table.c.retries == 0).label("failed_jobs"),
+))
+_HISTORIC = RowQuery(historic_batch_table, HISTORIC_COLUMNS, _conditions_of(historic_batch_table))
 
+list_batches = _BATCHES.list
+count_batches = _BATCHES.count
+get_batch = _BATCHES.get  # the runtime batch row (without its configuration), or None
 
-def _count(query, table):
-    statement = select(func.count()).select_from(table).where(*_conditions(query, table))
-    return db.session.execute(statement).scalar_one()
+list_batch_statistics = _STATISTICS.list  # the batch columns plus existing_jobs and failed_jobs
+count_batch_statistics = _STATISTICS.count
+get_batch_statistics = _STATISTICS.get  # None when the runtime batch is gone
 
-
-# --- runtime batches --------------------------------------------------------------------
-
-def list_batches(query, first_result=None, max_results=None):
-    statement = (select(*[batch_table.c[name] for name in BATCH_COLUMNS])
-                 .where(*_conditions(query, batch_table)).order_by(*_order_by(query.ordering, batch_table)))
-    return fetch_mappings(paged(statement, first_result, max_results))
-
-
-def count_batches(query):
-    return _count(query, batch_table)
-
-
-def get_batch(batch_id):
-    """The runtime batch row (without its configuration), or None."""
-    if not is_storable(batch_id):
-        return None
-    return db.session.execute(
-        select(*[batch_table.c[name] for name in BATCH_COLUMNS]).where(batch_table.c.id == batch_id)
-    ).mappings().first()
-
-
-# --- batch statistics -------------------------------------------------------------------
-
-def _statistics_select():
-    return select(
-        *[batch_table.c[name] for name in BATCH_COLUMNS],
-        _execution_jobs(batch_table).label("existing_jobs"),
-        _execution_jobs(batch_table, job_table.c.retries == 0).label("failed_jobs"),
-    )
-
-
-def list_batch_statistics(query, first_result=None, max_results=None):
-    """Rows with the batch columns plus ``existing_jobs`` and ``failed_jobs``."""
-    statement = (_statistics_select().where(*_conditions(query, batch_table))
-                 .order_by(*_order_by(query.ordering, batch_table)))
-    return fetch_mappings(paged(statement, first_result, max_results))
-
-
-def count_batch_statistics(query):
-    return _count(query, batch_table)
-
-
-def get_batch_statistics(batch_id):
-    """One batch's statistics row, or None when the runtime batch is gone."""
-    if not is_storable(batch_id):
-        return None
-    return db.session.execute(
-        _statistics_select().where(batch_table.c.id == batch_id)).mappings().first()
-
-
-# --- historic batches -------------------------------------------------------------------
-
-def list_historic_batches(query, first_result=None, max_results=None):
-    statement = (select(*[historic_batch_table.c[name] for name in HISTORIC_COLUMNS])
-                 .where(*_conditions(query, historic_batch_table))
-                 .order_by(*_order_by(query.ordering, historic_batch_table)))
-    return fetch_mappings(paged(statement, first_result, max_results))
-
-
-def count_historic_batches(query):
-    return _count(query, historic_batch_table)
-
-
-def get_historic_batch(batch_id):
-    if not is_storable(batch_id):
-        return None
-    return db.session.execute(
-        select(*[historic_batch_table.c[name] for name in HISTORIC_COLUMNS])
-        .where(historic_batch_table.c.id == batch_id)
-    ).mappings().first()
+list_historic_batches = _HISTORIC.list
+count_historic_batches = _HISTORIC.count
+get_historic_batch = _HISTORIC.get
 
 
 # --- progress in elements (the CLI's watch) ---------------------------------------------
-
 def element_progress(batch_id):
     """A runtime batch's progress counted in elements (target jobs), not execution jobs.
 
