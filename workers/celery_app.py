@@ -27,8 +27,6 @@ app = celery  # what `celery -A workers.celery_app` looks for
 # Task modules, imported after the app exists so their shared_tasks bind to it.
 import workers.executor  # noqa: E402,F401
 
-log = logging.getLogger(__name__)
-
 
 def _start_runtime(in_pool_child):
     # Hints hold a busy pool child so that the pool gives the next one to an idle sibling
@@ -48,7 +46,11 @@ def _start_runtime_in_pool_child(**kwargs):
 
 
 @signals.worker_process_shutdown.connect
-def _stop_runtime_in_pool_child(**kwargs):
+def _stop_runtime(**kwargs):
+    """A pool child ends: on the pool's own shutdown, and on a SIGTERM sent to it directly
+    (platforms such as Heroku signal every process at once), which billiard turns into a
+    normal exit of the child. The running job finishes, the rest of the round is given back,
+    the worker row is retired."""
     runtime = flask_app.extensions.get("executor_runtime")
     if runtime is not None:
         runtime.stop()
@@ -60,7 +62,7 @@ def _start_runtime_in_this_process(sender=None, **kwargs):
     if isinstance(getattr(sender, "pool", None), PreforkPool):
         return
     _start_runtime(in_pool_child=False)
-    signals.worker_shutdown.connect(_stop_runtime_in_pool_child, weak=False)
+    signals.worker_shutdown.connect(_stop_runtime, weak=False)
 
 
 def _quiet_hint_tasks():
