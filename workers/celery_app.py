@@ -10,6 +10,7 @@ others through its stale heartbeat.
 """
 
 import logging
+import os
 
 from celery import signals
 from celery.concurrency.prefork import TaskPool as PreforkPool
@@ -28,12 +29,13 @@ app = celery  # what `celery -A workers.celery_app` looks for
 # Task modules, imported after the app exists so their shared_tasks bind to it.
 import workers.executor  # noqa: E402,F401
 
-log = logging.getLogger(__name__)
+# This module is imported by the worker's main process; a prefork pool child is forked from it.
+_MAIN_PID = os.getpid()
 
 
 def _start_runtime(in_pool_child):
     # Hints hold a busy pool child so that the pool gives the next one to an idle sibling
-    # (workers/executor.py); a pool without children must not be held.
+    # (workers/executor.py); a pool that runs tasks in the main process must not be held.
     flask_app.extensions["executor_hint_hold"] = in_pool_child
     runtime = ExecutorRuntime(flask_app)
     runtime.start()
@@ -41,27 +43,34 @@ def _start_runtime(in_pool_child):
 
 
 @signals.worker_process_init.connect
-def _start_runtime_in_pool_child(**kwargs):
-    """A forked pool child: fresh connections (never the parent's), then its own runtime."""
-    with flask_app.app_context():
-        db.engine.dispose(close=False)
-    _start_runtime(in_pool_child=True)
-
-
-@signals.worker_process_shutdown.connect
-def _stop_runtime_in_pool_child(**kwargs):
-    runtime = flask_app.extensions.get("executor_runtime")
-    if runtime is not None:
-        runtime.stop()
+def _start_runtime_in_pool_process(**kwargs):
+    """Sent in every prefork pool child, and in the main process by the solo pool."""
+    in_pool_child = os.getpid() != _MAIN_PID
+    if in_pool_child:
+        # A forked child must never reuse the parent's pooled connections.
+        with flask_app.app_context():
+            db.engine.dispose(close=False)
+    _start_runtime(in_pool_child)
 
 
 @signals.worker_ready.connect
 def _start_runtime_in_this_process(sender=None, **kwargs):
-    """Pools without child processes (solo, threads) run the runtime in the worker itself."""
-    if isinstance(getattr(sender, "pool", None), PreforkPool):
+    """Pools that neither fork nor announce their process (threads) run it in the worker itself."""
+    if isinstance(getattr(sender, "pool", None), PreforkPool) or "executor_runtime" in flask_app.extensions:
         return
     _start_runtime(in_pool_child=False)
-    signals.worker_shutdown.connect(_stop_runtime_in_pool_child, weak=False)
+
+
+@signals.worker_process_shutdown.connect
+@signals.worker_shutdown.connect
+def _stop_runtime(**kwargs):
+    """A pool child ends: on the pool's own shutdown, and on a SIGTERM sent to it directly
+    (platforms such as Heroku signal every process at once), which billiard turns into a
+    normal exit of the child. The running job finishes, the rest of the round is given back,
+    the worker row is retired. (In the prefork main process there is no runtime to stop.)"""
+    runtime = flask_app.extensions.get("executor_runtime")
+    if runtime is not None:
+        runtime.stop()
 
 
 def _quiet_hint_tasks():

@@ -178,3 +178,22 @@ def test_an_idle_worker_logs_nothing_at_info(e2e_client, start_worker, db_sessio
     wait_for(heartbeats_advanced_by(3.0), timeout=30, message="the idle worker to heartbeat for 3 s")
     idle_lines = worker.log()[len(ready):].strip()
     assert idle_lines == "", idle_lines
+
+
+def test_sigterm_to_every_process_of_a_worker_lets_the_running_job_finish_and_retires_it(
+        e2e_client, start_worker, db_session, tmp_path):
+    """A deploy (Heroku signals every process of the dyno): the job in progress completes, and the
+    worker's rows are gone at once, so nothing waits for its heartbeat to go stale."""
+    log = str(tmp_path / "term.log")
+    worker = start_worker(concurrency=1, **FAST_DEATH)
+    job = e2e_client.post("/api/jobs", json=[
+        {"handlerType": "test.record", "handlerConfiguration": {"log": log, "seconds": 1.5}}]).get_json()[0]
+    wait_for(lambda: read_records(log), timeout=10, message="the job to start")
+
+    worker.kill(signal.SIGTERM)
+    worker.process.wait(timeout=30)
+
+    assert [r["event"] for r in read_records(log)] == ["start", "end"]
+    assert job_or_none(e2e_client, job["id"]) is None, "the running job finished and was deleted"
+    db_session.rollback()
+    assert db_session.execute(select(Worker.id)).all() == [], "the worker retired its rows"

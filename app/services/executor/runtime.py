@@ -37,6 +37,7 @@ from collections import deque
 from contextlib import contextmanager
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from app.core.dates import utcnow
 from app.core.names import TASK_ACQUIRE
@@ -103,8 +104,10 @@ class _FailureLog:
     def failed(self, error):
         self.failures += 1
         if self.failures == 1:
+            # An outage explains itself in one line; anything else is a bug and needs its traceback.
             log.warning("%s failed (%s: %s); retrying with backoff", self.what, type(error).__name__,
-                        str(error).strip().splitlines()[0] if str(error).strip() else "")
+                        str(error).strip().splitlines()[0] if str(error).strip() else "",
+                        exc_info=not isinstance(error, DBAPIError))
         else:
             log.debug("%s failed again (%d in a row): %s", self.what, self.failures, error)
         return min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** (self.failures - 1))
@@ -175,7 +178,10 @@ class ExecutorRuntime:
 
     def stop(self, grace=STOP_GRACE_SECONDS):
         """Finish the running job (up to ``grace`` seconds), give the rest of the round back and
-        retire this worker's row, so that nobody waits for its heartbeat to go stale."""
+        retire this worker's row, so that nobody waits for its heartbeat to go stale. A second
+        call (a signal, then the pool's own shutdown) does nothing."""
+        if self._stopping.is_set():
+            return
         self._stopping.set()
         self._wake.set()
         if self._executor_thread is not None:
@@ -186,6 +192,7 @@ class ExecutorRuntime:
         self._heartbeat_stop.set()
         if self._heartbeat_thread is not None:
             self._heartbeat_thread.join(grace)
+        self._idle.set()  # a hint still holding its pool child returns
         with self._lock:
             leftover = [job.id for job in self._round][1 if stuck else 0:]
         try:
