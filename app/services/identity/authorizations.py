@@ -31,7 +31,6 @@ from app.services import auth
 from app.services.identity import common
 
 DUPLICATE = "An authorization of this type for this user or group on this resource type and resource id already exists"
-SORT_NULLABLE = set()
 
 
 def _readable(authentication):
@@ -135,18 +134,19 @@ def _conditions(authentication, filters):
     return conditions
 
 
+_rows = common.readable_rows(authorization_table, _conditions)
+
+
 def count_authorizations(authentication, query):
-    return common.count(authorization_table, _conditions(authentication, query.filters))
+    return _rows.count(common.scoped(authentication, query))
 
 
 def list_authorizations(authentication, query, first_result=None, max_results=None):
-    return common.list_rows(authorization_table, _conditions(authentication, query.filters), query.ordering,
-                            SORT_NULLABLE, first_result, max_results)
+    return _rows.list(common.scoped(authentication, query), first_result, max_results)
 
 
 def stream_authorizations(authentication, query, first_result=None, chunk_size=1000):
-    return common.stream_rows(authorization_table, _conditions(authentication, query.filters), query.ordering,
-                              SORT_NULLABLE, first_result, chunk_size)
+    return _rows.stream(common.scoped(authentication, query), first_result, chunk_size)
 
 
 def check(authentication, permission_name, resource_name, resource_type, resource_id=None, user_id=None):

@@ -1,6 +1,7 @@
 """What the identity services share: the id rule, lookups, duplicate detection, list queries."""
 
 import re
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -11,7 +12,7 @@ from app.core.text import is_storable
 from app.extensions import db
 from app.models.tables import group_member_table
 from app.services.auth import MAX_ID_LENGTH
-from app.services.sql import fetch_mappings, order_by_columns, paged, stream_mappings
+from app.services.sql import RowQuery
 
 
 def validate_id(kind, value):
@@ -56,14 +57,25 @@ def count(table, conditions):
     return db.session.scalar(select(func.count()).select_from(table).where(*conditions))
 
 
-def list_rows(table, conditions, ordering, nullable, first_result=None, max_results=None):
-    statement = select(table).where(*conditions).order_by(*order_by_columns(table, ordering, nullable))
-    return fetch_mappings(paged(statement, first_result, max_results))
+@dataclass(frozen=True)
+class ScopedQuery:
+    """An identity query and who asks it: the lists show only what the caller may read, so the
+    conditions (app.services.sql.RowQuery's ``conditions``) need both."""
+
+    authentication: object
+    filters: dict
+    ordering: list
 
 
-def stream_rows(table, conditions, ordering, nullable, first_result=None, chunk_size=1000):
-    statement = select(table).where(*conditions).order_by(*order_by_columns(table, ordering, nullable))
-    return stream_mappings(paged(statement, first_result), chunk_size)
+def scoped(authentication, query):
+    return ScopedQuery(authentication, query.filters, query.ordering)
+
+
+def readable_rows(table, conditions):
+    """The list, stream and count reads of an identity table (one RowQuery), for
+    ``conditions(authentication, filters)``."""
+    columns = tuple(column.name for column in table.c)
+    return RowQuery(table, columns, lambda query: conditions(query.authentication, query.filters))
 
 
 def select_groups_of(user_id):

@@ -16,8 +16,6 @@ from app.models.tables import authorization_table, group_member_table, group_tab
 from app.services import auth
 from app.services.identity import common
 
-SORT_NULLABLE = {"name", "type"}
-
 
 def _not_found(group_id):
     return NotFound(f"Group with id {group_id} does not exist")
@@ -121,18 +119,19 @@ def _conditions(authentication, filters):
     return conditions
 
 
+_rows = common.readable_rows(group_table, _conditions)
+
+
 def count_groups(authentication, query):
-    return common.count(group_table, _conditions(authentication, query.filters))
+    return _rows.count(common.scoped(authentication, query))
 
 
 def list_groups(authentication, query, first_result=None, max_results=None):
-    return common.list_rows(group_table, _conditions(authentication, query.filters), query.ordering,
-                            SORT_NULLABLE, first_result, max_results)
+    return _rows.list(common.scoped(authentication, query), first_result, max_results)
 
 
 def stream_groups(authentication, query, first_result=None, chunk_size=1000):
-    return common.stream_rows(group_table, _conditions(authentication, query.filters), query.ordering,
-                              SORT_NULLABLE, first_result, chunk_size)
+    return _rows.stream(common.scoped(authentication, query), first_result, chunk_size)
 
 
 def group_info(authentication, user_id):

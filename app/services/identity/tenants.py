@@ -17,8 +17,6 @@ from app.models.tables import authorization_table, group_table, tenant_member_ta
 from app.services import auth
 from app.services.identity import common
 
-SORT_NULLABLE = {"name"}
-
 
 def _not_found(tenant_id):
     return NotFound(f"Tenant with id {tenant_id} does not exist")
@@ -140,15 +138,16 @@ def _conditions(authentication, filters):
     return conditions
 
 
+_rows = common.readable_rows(tenant_table, _conditions)
+
+
 def count_tenants(authentication, query):
-    return common.count(tenant_table, _conditions(authentication, query.filters))
+    return _rows.count(common.scoped(authentication, query))
 
 
 def list_tenants(authentication, query, first_result=None, max_results=None):
-    return common.list_rows(tenant_table, _conditions(authentication, query.filters), query.ordering,
-                            SORT_NULLABLE, first_result, max_results)
+    return _rows.list(common.scoped(authentication, query), first_result, max_results)
 
 
 def stream_tenants(authentication, query, first_result=None, chunk_size=1000):
-    return common.stream_rows(tenant_table, _conditions(authentication, query.filters), query.ordering,
-                              SORT_NULLABLE, first_result, chunk_size)
+    return _rows.stream(common.scoped(authentication, query), first_result, chunk_size)

@@ -17,8 +17,6 @@ from app.models.tables import authorization_table, group_member_table, tenant_me
 from app.services import auth
 from app.services.identity import common, passwords
 
-SORT_NULLABLE = {"first_name", "last_name", "email"}
-
 
 def _not_found(user_id):
     return NotFound(f"User with id {user_id} does not exist")
@@ -127,15 +125,16 @@ def _conditions(authentication, filters):
     return conditions
 
 
+_rows = common.readable_rows(user_table, _conditions)
+
+
 def count_users(authentication, query):
-    return common.count(user_table, _conditions(authentication, query.filters))
+    return _rows.count(common.scoped(authentication, query))
 
 
 def list_users(authentication, query, first_result=None, max_results=None):
-    return common.list_rows(user_table, _conditions(authentication, query.filters), query.ordering,
-                            SORT_NULLABLE, first_result, max_results)
+    return _rows.list(common.scoped(authentication, query), first_result, max_results)
 
 
 def stream_users(authentication, query, first_result=None, chunk_size=1000):
-    return common.stream_rows(user_table, _conditions(authentication, query.filters), query.ordering,
-                              SORT_NULLABLE, first_result, chunk_size)
+    return _rows.stream(common.scoped(authentication, query), first_result, chunk_size)
