@@ -92,6 +92,17 @@ def dispatched(request, app):
 
 
 @pytest.fixture
+def cli(app):
+    """``cli("retries", "--retries", "3", ...)`` runs ``flask jobs ...`` against the test app."""
+    runner = app.test_cli_runner()
+
+    def invoke(*args):
+        return runner.invoke(args=["jobs", *args])
+
+    return invoke
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

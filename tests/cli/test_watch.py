@@ -21,16 +21,6 @@ TARGET = "test.cli-target"  # no handler: only the batch's own jobs are ever acq
 
 
 @pytest.fixture
-def cli(app):
-    runner = app.test_cli_runner()
-
-    def invoke(*args):
-        return runner.invoke(args=["jobs", *args])
-
-    return invoke
-
-
-@pytest.fixture
 def new_batch(app, client, make_jobs, monkeypatch):
     """A set-retries batch over ``targets`` new jobs plus ``missing`` ids that match no job."""
 

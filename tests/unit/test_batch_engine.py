@@ -476,16 +476,6 @@ def test_monitor_reschedules_then_completes(client, app_context, batch_config, t
 
 # --- the CLI: flask jobs retries / flask jobs batches -------------------------------------------
 
-@pytest.fixture
-def cli(app):
-    runner = app.test_cli_runner()
-
-    def invoke(*args):
-        return runner.invoke(args=["jobs", *args])
-
-    return invoke
-
-
 def test_cli_creates_a_batch_like_the_rest_endpoint(cli, client, targets, batch_config):
     batch_config(INVOCATIONS_PER_BATCH_JOB=1)
     ids = targets(2)
