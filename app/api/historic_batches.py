@@ -2,6 +2,7 @@
 
 from flask import Blueprint
 
+from app.api.auth import current_authentication
 from app.api.common import arguments, count_response, json_response, no_content, output_zone
 from app.api.paging import list_response
 from app.core.errors import InvalidRequest, NotFound
@@ -19,19 +20,21 @@ bp = Blueprint("historic_batches", __name__)
 @arguments(PageSchema, location="query")
 def get_historic_batches(query, page):
     zone = output_zone()
-    return list_response(page, lambda first, limit: service.list_historic_batches(query, first, limit),
+    authentication = current_authentication()
+    return list_response(page,
+                         lambda first, limit: service.list_historic_batches(query, first, limit, authentication),
                          lambda row: historic_batch_dto(row, zone))
 
 
 @bp.get("/history/batch/count")
 @arguments(HistoricBatchQuerySchema, location="query")
 def get_historic_batches_count(query):
-    return count_response(service.count_historic_batches(query))
+    return count_response(service.count_historic_batches(query, current_authentication()))
 
 
 @bp.get("/history/batch/<batch_id>")
 def get_historic_batch(batch_id):
-    row = service.get_historic_batch(batch_id)
+    row = service.get_historic_batch(batch_id, current_authentication())
     if row is None:
         raise NotFound(f"Historic batch with id '{batch_id}' does not exist")
     return json_response(historic_batch_dto(row, output_zone()))
@@ -39,7 +42,7 @@ def get_historic_batch(batch_id):
 
 @bp.delete("/history/batch/<batch_id>")
 def delete_historic_batch_endpoint(batch_id):
-    if not delete_historic_batch(batch_id):
+    if not delete_historic_batch(batch_id, current_authentication()):
         # 400, not the 404 the OpenAPI claims; code 0 from the wrapped BadUserRequestException.
         raise InvalidRequest(f"Unable to delete historic batch with id '{batch_id}'", code=0)
     return no_content()

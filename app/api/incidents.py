@@ -2,6 +2,7 @@
 
 from flask import Blueprint
 
+from app.api.auth import current_authentication
 from app.api.common import arguments, count_response, output_zone
 from app.api.paging import list_response
 from app.services import incidents as service
@@ -16,15 +17,17 @@ bp = Blueprint("incidents", __name__)
 @arguments(PageSchema, location="query")
 def get_incidents(query, page):
     zone = output_zone()
+    authentication = current_authentication()
     return list_response(
         page,
-        lambda first, limit: service.list_incidents(query, first, limit),
+        lambda first, limit: service.list_incidents(query, first, limit, authentication=authentication),
         lambda row: incident_dto(row, zone),
-        stream_rows=lambda first, chunk: service.stream_incidents(query, first, chunk),
+        stream_rows=lambda first, chunk: service.stream_incidents(query, first, chunk,
+                                                                  authentication=authentication),
     )
 
 
 @bp.get("/incident/count")
 @arguments(IncidentQuerySchema, location="query")
 def get_incidents_count(query):
-    return count_response(service.count_incidents(query))
+    return count_response(service.count_incidents(query, current_authentication()))

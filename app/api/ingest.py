@@ -2,6 +2,7 @@
 
 from flask import Blueprint, current_app
 
+from app.api.auth import current_authentication
 from app.api.common import arguments, json_response, output_zone
 from app.services.jobs.ingest import create_jobs
 from schemas.job import NewJobSchema, job_dto
@@ -17,4 +18,4 @@ def _ingest_limit():
 @arguments(NewJobSchema, context=_ingest_limit, many=True)
 def ingest_jobs(items):
     zone = output_zone()
-    return json_response([job_dto(row, zone) for row in create_jobs(items)], status=201)
+    return json_response([job_dto(row, zone) for row in create_jobs(items, current_authentication())], status=201)

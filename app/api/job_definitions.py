@@ -2,6 +2,7 @@
 
 from flask import Blueprint
 
+from app.api.auth import current_authentication
 from app.api.common import arguments, count_response, no_content
 from app.api.paging import list_response
 from app.services import job_definitions as service
@@ -14,11 +15,13 @@ bp = Blueprint("job_definitions", __name__)
 
 
 def _list(query, page):
+    authentication = current_authentication()
     return list_response(
         page,
-        lambda first, limit: service.list_job_definitions(query, first, limit),
+        lambda first, limit: service.list_job_definitions(query, first, limit, authentication=authentication),
         job_definition_dto,
-        stream_rows=lambda first, chunk: service.stream_job_definitions(query, first, chunk),
+        stream_rows=lambda first, chunk: service.stream_job_definitions(query, first, chunk,
+                                                                        authentication=authentication),
     )
 
 
@@ -39,18 +42,19 @@ def query_job_definitions(query, page):
 @bp.get("/job-definition/count")
 @arguments(JobDefinitionQuerySchema, location="query")
 def get_job_definitions_count(query):
-    return count_response(service.count_job_definitions(query))
+    return count_response(service.count_job_definitions(query, current_authentication()))
 
 
 @bp.post("/job-definition/count")
 @arguments(JobDefinitionQuerySchema)
 def query_job_definitions_count(query):
-    return count_response(service.count_job_definitions(query))
+    return count_response(service.count_job_definitions(query, current_authentication()))
 
 
 @bp.put("/job-definition/<job_definition_id>/retries")
 @arguments(RetriesSchema)
 def set_retries(body, job_definition_id):
     """Only the failed jobs (retries 0) of the definition; an unknown definition is a no-op."""
-    set_job_definition_retries(job_definition_id, body.retries, body.due_date_set, body.due_date)
+    set_job_definition_retries(job_definition_id, body.retries, body.due_date_set, body.due_date,
+                               current_authentication())
     return no_content()

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, current_app
 
+from app.api.auth import current_authentication
 from app.api.common import arguments, count_response, json_response, no_content, output_zone
 from app.api.paging import list_response
 from app.core.names import BATCH_TYPE_SET_JOB_RETRIES
@@ -44,11 +45,14 @@ def _ordering_of(query):
 def _job_list_response(query, page):
     """Camunda's list rules (app.api.paging) plus our keyset paging (schemas.job_page)."""
     zone = output_zone()
+    authentication = current_authentication()
     return list_response(
         page,
-        lambda first, maximum: job_query_service.list_jobs(query, first, maximum, after=page.after),
+        lambda first, maximum: job_query_service.list_jobs(query, first, maximum, after=page.after,
+                                                           authentication=authentication),
         lambda row: job_dto(row, zone),
-        stream_rows=lambda first, chunk: job_query_service.stream_jobs(query, first, chunk),
+        stream_rows=lambda first, chunk: job_query_service.stream_jobs(query, first, chunk,
+                                                                       authentication=authentication),
         next_page_token=lambda row: next_page_token(row, query.ordering),
     )
 
@@ -70,25 +74,25 @@ def query_jobs(query, page):
 @bp.get("/job/count")
 @arguments(JobQuerySchema, location="query")
 def get_jobs_count(query):
-    return count_response(job_query_service.count_jobs(query))
+    return count_response(job_query_service.count_jobs(query, current_authentication()))
 
 
 @bp.post("/job/count")
 @arguments(JobQuerySchema)
 def query_jobs_count(query):
-    return count_response(job_query_service.count_jobs(query))
+    return count_response(job_query_service.count_jobs(query, current_authentication()))
 
 
 @bp.get("/job/<job_id>")
 def get_job(job_id):
-    return json_response(job_dto(get_job_row(job_id), output_zone()))
+    return json_response(job_dto(get_job_row(job_id, authentication=current_authentication()), output_zone()))
 
 
 @bp.post("/job/retries")
 @arguments(SetJobRetriesSchema)
 def set_job_retries_async(retries_request):
     """Set Job Retries Async (spec B.3): creates a batch and returns it at once."""
-    batch = create_batch(BATCH_TYPE_SET_JOB_RETRIES, retries_request)
+    batch = create_batch(BATCH_TYPE_SET_JOB_RETRIES, retries_request, current_authentication())
     return json_response(batch_dto(batch, output_zone()))
 
 
@@ -97,50 +101,51 @@ def set_job_retries_async(retries_request):
 @bp.put("/job/<job_id>/retries")
 @arguments(RetriesSchema)
 def set_job_retries_sync(body, job_id):
-    set_retries(job_id, body.retries, body.due_date_set, body.due_date)
+    set_retries(job_id, body.retries, body.due_date_set, body.due_date, current_authentication())
     return no_content()
 
 
 @bp.put("/job/<job_id>/duedate")
 @arguments(DuedateSchema)
 def set_job_duedate(body, job_id):
-    set_due_date(job_id, body.due_date, body.cascade)
+    set_due_date(job_id, body.due_date, body.cascade, current_authentication())
     return no_content()
 
 
 @bp.put("/job/<job_id>/priority")
 @arguments(PrioritySchema)
 def set_job_priority(priority, job_id):
-    set_priority(job_id, priority)
+    set_priority(job_id, priority, current_authentication())
     return no_content()
 
 
 @bp.put("/job/suspended")
 @arguments(SuspensionBySelectorSchema)
 def set_jobs_suspended(selection):
-    set_suspended_by(selection)
+    set_suspended_by(selection, current_authentication())
     return no_content()
 
 
 @bp.put("/job/<job_id>/suspended")
 @arguments(SuspendedSchema)
 def set_job_suspended(suspended, job_id):
-    set_suspended(job_id, suspended)
+    set_suspended(job_id, suspended, current_authentication())
     return no_content()
 
 
 @bp.post("/job/<job_id>/execute")
 def execute_job_now(job_id):
-    execute_now(job_id)
+    execute_now(job_id, current_authentication())
     return no_content()
 
 
 @bp.get("/job/<job_id>/stacktrace")
 def get_job_stacktrace(job_id):
-    return current_app.response_class(get_stacktrace(job_id), status=200, mimetype="text/plain")
+    stacktrace = get_stacktrace(job_id, current_authentication())
+    return current_app.response_class(stacktrace, status=200, mimetype="text/plain")
 
 
 @bp.delete("/job/<job_id>")
 def delete_job(job_id):
-    delete_job_by_id(job_id)
+    delete_job_by_id(job_id, current_authentication())
     return no_content()

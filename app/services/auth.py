@@ -202,12 +202,13 @@ def check_authorization(authentication, permission, resource, resource_id=None):
                                  [MissingAuthorization(permission, resource, resource_id)])
 
 
-def readable_condition(authentication, permission, resource, id_column):
+def readable_condition(authentication, permission, resource, id_column, null_means_any=False):
     """A WHERE condition keeping the rows whose ``id_column`` the caller has ``permission`` on.
 
     Ids named by some authorization row are decided one by one; every other id shares the
     decision of the ``*`` rows. So the condition is ``id IN (allowed)`` when that shared
     decision is no, and ``id NOT IN (denied)`` when it is yes; no per-row subquery is needed.
+    ``null_means_any``: a NULL id is decided by the ``*`` rows too (else it never matches).
     """
     if authentication is None or authentication.is_admin:
         return true()
@@ -217,5 +218,8 @@ def readable_condition(authentication, permission, resource, id_column):
     allowed = {resource_id for resource_id in named if _decide(rows, authentication, bit, resource_id)}
     if _decide(rows, authentication, bit, None):
         denied = named - allowed
-        return id_column.notin_(sorted(denied)) if denied else true()
+        if not denied:
+            return true()
+        kept = id_column.notin_(sorted(denied))
+        return or_(id_column.is_(None), kept) if null_means_any else kept
     return id_column.in_(sorted(allowed)) if allowed else false()

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models import new_id
 from app.models.tables import incident_table as table
 from app.models.tables import job_table
+from app.services import access
 from app.services.sql import RowQuery, equal_conditions, in_ids
 
 # The IncidentDto columns, in IncidentDto order.
@@ -98,7 +99,8 @@ def conditions(query):
     return where
 
 
-_ROWS = RowQuery(table, COLUMNS, conditions)
+_ROWS = RowQuery(table, COLUMNS, conditions, access=lambda authentication: access.incident_conditions(
+    authentication, table))
 list_incidents = _ROWS.list
 stream_incidents = _ROWS.stream
 count_incidents = _ROWS.count

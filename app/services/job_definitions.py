@@ -1,6 +1,7 @@
 """Job definition query -> SQL. Every filter is ANDed (spec A3); paging happens in the database."""
 
 from app.models.tables import job_definition_table as table
+from app.services import access
 from app.services.sql import RowQuery, equal_conditions, tenant_condition
 
 # The JobDefinitionDto columns.
@@ -38,7 +39,8 @@ def conditions(query):
     return where
 
 
-_ROWS = RowQuery(table, COLUMNS, conditions)
+_ROWS = RowQuery(table, COLUMNS, conditions,
+                 access=lambda authentication: access.job_definition_conditions(authentication, table))
 list_job_definitions = _ROWS.list
 stream_job_definitions = _ROWS.stream
 count_job_definitions = _ROWS.count

@@ -109,32 +109,41 @@ class RowQuery:
     ``id``), all of them streamed, or their count, for a query whose filters
     ``conditions(query)`` turns into WHERE conditions; ordered by ``query.ordering``; and one
     row by id (None for an id no row can have: text the database cannot store). ``computed``:
-    labelled expressions selected after the columns (correlated counts, say)."""
+    labelled expressions selected after the columns (correlated counts, say). ``access``: a
+    function of the caller's Authentication giving the conditions of the rows it may see
+    (app.services.access); every read takes that ``authentication`` (None: no restriction)."""
 
-    def __init__(self, table, columns, conditions, computed=()):
+    def __init__(self, table, columns, conditions, computed=(), access=None):
         self.table, self.columns, self.conditions, self.computed = table, columns, conditions, computed
+        self.access = access
         self.nullable = set(columns) - {"id"}
 
     def _columns(self):
         return select(*[self.table.c[name] for name in self.columns], *self.computed)
 
-    def select(self, query, first_result=None, max_results=None):
+    def _visible(self, authentication):
+        if self.access is None or authentication is None:
+            return []
+        return self.access(authentication)
+
+    def select(self, query, first_result=None, max_results=None, authentication=None):
         statement = (self._columns()
-                     .where(*self.conditions(query))
+                     .where(*self.conditions(query), *self._visible(authentication))
                      .order_by(*order_by_columns(self.table, query.ordering, self.nullable)))
         return paged(statement, first_result, max_results)
 
-    def get(self, row_id):
+    def get(self, row_id, authentication=None):
         if not is_storable(row_id):
             return None
-        return db.session.execute(self._columns().where(self.table.c.id == row_id)).mappings().first()
+        return db.session.execute(self._columns().where(self.table.c.id == row_id, *self._visible(authentication))
+                                  ).mappings().first()
 
-    def list(self, query, first_result=None, max_results=None):
-        return fetch_mappings(self.select(query, first_result, max_results))
+    def list(self, query, first_result=None, max_results=None, authentication=None):
+        return fetch_mappings(self.select(query, first_result, max_results, authentication))
 
-    def stream(self, query, first_result=None, chunk_size=1000):
-        return stream_mappings(self.select(query, first_result), chunk_size)
+    def stream(self, query, first_result=None, chunk_size=1000, authentication=None):
+        return stream_mappings(self.select(query, first_result, authentication=authentication), chunk_size)
 
-    def count(self, query):
+    def count(self, query, authentication=None):
         return db.session.execute(select(func.count()).select_from(self.table)
-                                  .where(*self.conditions(query))).scalar_one()
+                                  .where(*self.conditions(query), *self._visible(authentication))).scalar_one()

@@ -16,6 +16,12 @@ so a job run twice applies them once. An execution job carries only its batch id
 number and reads the configuration from the batch row. A batch completes when no execution job
 is left: checked after an execution job's commit when it may have been the last one (A9), and
 every ``batchPollTime`` by the monitor.
+
+Authorization (A16): the creator (``authentication``) needs ``CREATE`` or the type's own create
+permission on Batch; its selection is narrowed by the type's ``authorize``; its user id becomes
+``createUserId`` and its tenants are stored with the configuration (``creatorTenantIds``), so
+the execution jobs, which run without a user, skip any element outside them. Suspending needs
+``UPDATE``, deleting ``DELETE`` and deleting history ``DELETE_HISTORY`` on the batch.
 """
 
 import json
@@ -23,16 +29,18 @@ import math
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, String, bindparam, delete, exists, func, insert, literal, select, update
+from sqlalchemy import Integer, String, bindparam, delete, exists, func, insert, literal, select, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.core.dates import utcnow
 from app.core.errors import InvalidRequest
 from app.core.names import HANDLER_BATCH_MONITOR, HANDLER_BATCH_SEED
+from app.core.permissions import BATCH
 from app.core.text import is_storable
 from app.extensions import db
 from app.models import new_id
 from app.models.tables import batch_element_table, batch_table, historic_batch_table, job_definition_table, job_table
+from app.services import access
 from app.services.batches.types import SliceResult, get_batch_type
 from app.services.dispatch import wake_executor_after_commit
 from app.services.incidents import delete_failed_job_incidents
@@ -79,15 +87,24 @@ def _insert_elements(batch_id, selection, invocations):
     return result.rowcount
 
 
-def create_batch(type_name, request, user_id=None):
+CREATOR_TENANTS = "creatorTenantIds"  # in the configuration: the tenants an execution job may touch
+
+
+def _check_create(batch_type, authentication):
+    family = ((batch_type.create_permission, BATCH, None),) if batch_type.create_permission else ()
+    access.check_family(authentication, (*family, ("CREATE", BATCH, None)))
+
+
+def create_batch(type_name, request, authentication=None):
     """Create a batch of the registered type ``type_name`` for a loaded ``request``, in one
     transaction, and commit; returns the batch row (a mapping).
 
-    The type's checks raise before anything is written; an empty selection raises the type's
-    ``empty_selection_message`` and leaves nothing behind either.
+    The permission and the type's checks raise before anything is written; an empty selection
+    raises the type's ``empty_selection_message`` and leaves nothing behind either.
     """
     batch_type = get_batch_type(type_name)
-    selection = batch_type.selection(request)
+    _check_create(batch_type, authentication)
+    selection = batch_type.authorize(request, batch_type.selection(request), authentication)
     if selection.query is None and not selection.ids:
         raise InvalidRequest(batch_type.empty_selection_message)
     invocations = invocations_per_batch_job(batch_type.name)
@@ -98,6 +115,8 @@ def create_batch(type_name, request, user_id=None):
         # Cheap checks (a probe at most) before the selection is written.
         batch_type.validate(request, selection)
         configuration = batch_type.configuration(request)
+        if access.checks_everything(authentication):
+            configuration = {**configuration, CREATOR_TENANTS: sorted(authentication.tenant_ids)}
         elements = _insert_elements(batch_id, selection, invocations)
         if elements == 0:
             raise InvalidRequest(batch_type.empty_selection_message)
@@ -113,7 +132,8 @@ def create_batch(type_name, request, user_id=None):
             id=batch_id, type=batch_type.name, total_jobs=math.ceil(elements / invocations),
             batch_jobs_per_seed=per_seed, invocations_per_batch_job=invocations,
             seed_job_definition_id=seed_definition, monitor_job_definition_id=monitor_definition,
-            batch_job_definition_id=execution_definition, tenant_id=None, create_user_id=user_id,
+            batch_job_definition_id=execution_definition, tenant_id=None,
+            create_user_id=access.user_id_of(authentication),
             start_time=now, execution_start_time=None, element_count=elements, skipped_elements=0,
         )
         db.session.execute(insert(batch_table).values(
@@ -212,7 +232,9 @@ def run_execution_slice(batch_id, slice_number):
         _mark_execution_started(batch_id, utcnow())
     slice_filter = (batch_element_table.c.batch_id == batch_id, batch_element_table.c.slice == slice_number)
     ids = db.session.execute(select(batch_element_table.c.job_id).where(*slice_filter)).scalars().all()
+    ids, outside = _within_creator_tenants(ids, batch.configuration)
     result = get_batch_type(batch.type).apply_slice(ids, batch.configuration)
+    result.missing = outside + list(result.missing)
     if result.missing:
         for table in (batch_table, historic_batch_table):
             db.session.execute(update(table).where(table.c.id == batch_id)
@@ -220,6 +242,18 @@ def run_execution_slice(batch_id, slice_number):
     # The slice's elements stay until the batch ends (one DELETE then): deleting them here
     # cost every slice a second write of its ids, and a slice runs once anyway (its job's lock).
     return result
+
+
+def _within_creator_tenants(ids, configuration):
+    """``(ids to apply, ids skipped)``: an element whose job belongs to a tenant its creator was
+    not in counts as missing (A16), so a batch never changes what its creator could not."""
+    if CREATOR_TENANTS not in (configuration or {}) or not ids:
+        return ids, []
+    c = job_table.c
+    tenants = configuration[CREATOR_TENANTS]
+    foreign = set(db.session.execute(select(c.id).where(
+        c.id.in_(ids), c.tenant_id.isnot(None), c.tenant_id.notin_(tenants) if tenants else true())).scalars())
+    return [i for i in ids if i not in foreign], [i for i in ids if i in foreign]
 
 
 def complete_if_done(batch_id, running_job_id=None):
@@ -318,16 +352,18 @@ def complete_after_slice(batch_id):
 
 # --- operator actions: suspend, activate, delete -------------------------------------------
 
-def set_batch_suspended(batch_id, suspended):
+def set_batch_suspended(batch_id, suspended, authentication=None):
     """Suspend/activate the batch with its seed, monitor and execution jobs and definitions.
 
     Jobs the seed or monitor create later inherit the state from the batch row (B.5.7).
-    Returns False when the batch does not exist.
+    Returns False when the batch does not exist (or belongs to another tenant); 403 without
+    ``UPDATE`` on it.
     """
     batch = get_batch_row(batch_id, for_update=True)
-    if batch is None:
+    if batch is None or not access.is_tenant_visible(authentication, batch["tenant_id"]):
         db.session.rollback()
         return False
+    access.check_batch(authentication, "UPDATE", batch_id)
     definitions = _definition_ids(batch)
     db.session.execute(update(job_definition_table).where(job_definition_table.c.id.in_(definitions))
                        .values(suspended=suspended))
@@ -341,12 +377,14 @@ def set_batch_suspended(batch_id, suspended):
     return True
 
 
-def delete_batch(batch_id, cascade=False):
-    """Delete the runtime batch with all its jobs; ``cascade`` removes the history too."""
+def delete_batch(batch_id, cascade=False, authentication=None):
+    """Delete the runtime batch with all its jobs; ``cascade`` removes the history too.
+    False when there is no such batch (or it belongs to another tenant); 403 without ``DELETE``."""
     batch = get_batch_row(batch_id, for_update=True)
-    if batch is None:
+    if batch is None or not access.is_tenant_visible(authentication, batch["tenant_id"]):
         db.session.rollback()
         return False
+    access.check_batch(authentication, "DELETE", batch_id)
     _remove_runtime_batch(batch, delete_execution_jobs=True)
     if cascade:
         db.session.execute(delete(historic_batch_table).where(historic_batch_table.c.id == batch_id))
@@ -354,10 +392,18 @@ def delete_batch(batch_id, cascade=False):
     return True
 
 
-def delete_historic_batch(batch_id):
-    """Returns False when there is no such historic batch."""
+def delete_historic_batch(batch_id, authentication=None):
+    """Returns False when there is no such historic batch (or it belongs to another tenant);
+    403 without ``DELETE_HISTORY`` on it."""
     if not is_storable(batch_id):
         return False
+    h = historic_batch_table.c
+    if access.checks_everything(authentication):
+        row = db.session.execute(select(h.tenant_id).where(h.id == batch_id)).first()
+        if row is None or not access.is_tenant_visible(authentication, row.tenant_id):
+            db.session.rollback()
+            return False
+        access.check_batch(authentication, "DELETE_HISTORY", batch_id)
     deleted = db.session.execute(delete(historic_batch_table).where(historic_batch_table.c.id == batch_id)).rowcount
     db.session.commit()
     return deleted == 1

@@ -14,6 +14,7 @@ from sqlalchemy import exists, false, func, select
 
 from app.extensions import db
 from app.models.tables import batch_table, historic_batch_table, job_table
+from app.services import access
 from app.services.sql import RowQuery, equal_conditions, tenant_condition
 
 # Everything but the configuration document.
@@ -72,12 +73,18 @@ def _conditions_of(table):
     return conditions
 
 
-_BATCHES = RowQuery(batch_table, BATCH_COLUMNS, _conditions_of(batch_table))
+def _readable(table, permission):
+    """Batches the caller may ``READ`` (runtime) or ``READ_HISTORY`` (history), C.7."""
+    return lambda authentication: access.batch_conditions(authentication, table, permission)
+
+
+_BATCHES = RowQuery(batch_table, BATCH_COLUMNS, _conditions_of(batch_table), access=_readable(batch_table, "READ"))
 _STATISTICS = RowQuery(batch_table, BATCH_COLUMNS, _BATCHES.conditions, computed=(
     _execution_jobs(batch_table).label("existing_jobs"),
     _execution_jobs(batch_table, job_table.c.retries == 0).label("failed_jobs"),
-))
-_HISTORIC = RowQuery(historic_batch_table, HISTORIC_COLUMNS, _conditions_of(historic_batch_table))
+), access=_readable(batch_table, "READ"))
+_HISTORIC = RowQuery(historic_batch_table, HISTORIC_COLUMNS, _conditions_of(historic_batch_table),
+                     access=_readable(historic_batch_table, "READ_HISTORY"))
 
 list_batches = _BATCHES.list
 count_batches = _BATCHES.count

@@ -10,6 +10,8 @@ statement.
 from app.core.dates import parse_date
 from app.core.errors import InvalidRequest
 from app.core.names import BATCH_TYPE_SET_JOB_RETRIES
+from app.models.tables import job_table
+from app.services import access
 from app.services.batches.types import BatchType, Selection, SliceResult
 from app.services.jobs.query import select_job_ids
 from app.services.jobs.retries import UNSET, set_job_retries
@@ -21,6 +23,26 @@ NEGATIVE_RETRIES = "Retries count is not greater than or equal to 0"
 def selection(request):
     query = select_job_ids(request.job_query) if request.job_query is not None else None
     return Selection.of(request.job_ids, query)
+
+
+def authorize(request, selection, authentication):
+    """The selection within what the creator may update (A16): the job query keeps only the jobs
+    it may read and set retries on (tenants and permissions); an explicit id of a job it may see
+    but not update refuses the request (403, nothing written). Explicit ids of other tenants'
+    jobs stay elements, as unknown ids do, and the execution jobs skip them (the batch stores
+    the creator's tenants)."""
+    if not access.checks_everything(authentication):
+        return selection
+    query = None
+    if request.job_query is not None:
+        query = select_job_ids(request.job_query, authentication, families=(access.RETRY_JOB,))
+    if selection.ids:
+        c = job_table.c
+        for start in range(0, len(selection.ids), 5000):
+            chunk = selection.ids[start:start + 5000]
+            access.refuse_unless_all(authentication, access.RETRY_JOB, [
+                c.id.in_(chunk), access.tenant_visible(authentication, c.tenant_id)])
+    return Selection(ids=selection.ids, query=query)
 
 
 def validate(request, selection):
@@ -58,4 +80,6 @@ SET_JOB_RETRIES = BatchType(
     validate=validate,
     configuration=configuration,
     apply_slice=apply_slice,
+    create_permission="CREATE_BATCH_SET_JOB_RETRIES",
+    authorize=authorize,
 )

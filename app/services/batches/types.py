@@ -11,6 +11,11 @@ four things that differ, as plain functions of its request:
 - ``configuration(request)``: a JSON document stored once on the batch row;
 - ``apply_slice(ids, configuration)``: apply one slice, returning a :class:`SliceResult`.
 
+and, for authorization (A16): ``create_permission``, the type's own Batch permission that
+suffices besides ``CREATE`` (e.g. ``CREATE_BATCH_SET_JOB_RETRIES``), and ``authorize(request,
+selection, authentication)``, which returns the selection narrowed to what the creator may
+change, or raises before anything is written (default: the selection as it is).
+
 A type's name is Camunda's ``Batch.type`` and the handler type of its execution jobs, so it is
 stored in rows and never changes once released. Each built-in type is a module of this package
 (``set_job_retries``) declaring one BatchType; app.services.batches.handlers.register_batch_types
@@ -62,6 +67,11 @@ def _no_checks(request, selection):
     """The default ``validate``: everything was checked when the request was loaded."""
 
 
+def _unrestricted(request, selection, authentication):
+    """The default ``authorize``: the selection as it is."""
+    return selection
+
+
 @dataclass(frozen=True)
 class BatchType:
     """One kind of batch; see the module docstring for what each function does."""
@@ -73,6 +83,8 @@ class BatchType:
     configuration: Callable[[Any], dict]
     apply_slice: Callable[[list, dict], SliceResult]
     validate: Callable[[Any, Selection], None] = _no_checks
+    create_permission: str = None
+    authorize: Callable[[Any, Selection, Any], Selection] = _unrestricted
 
 
 _TYPES: dict[str, BatchType] = {}

@@ -6,6 +6,10 @@ Camunda's OptimisticLockingException for a job changed while it ran. Where an op
 row and then writes it (execute, delete), the write is conditional on the revision it read and
 is retried a few times when someone else changed the row in between.
 
+Every command takes the caller's ``authentication`` (None: authentication off, no checks) and
+runs app.services.access's guard before it writes: a job of another tenant is "not found", a
+missing permission is Camunda's 403 ``AuthorizationException`` (A16).
+
 Deviations from Camunda (see the README's API notes):
 * unknown job ids are 404 ``InvalidRequestException`` everywhere (Camunda gives 500 for some);
 * ``POST /job/{id}/execute`` and ``DELETE /job/{id}`` refuse a job whose lock is held by a
@@ -25,7 +29,8 @@ from app.core.dates import format_date, utcnow
 from app.core.errors import InvalidRequest, NotFound, RestException
 from app.core.text import is_storable
 from app.extensions import db
-from app.models.tables import job_table, stacktrace_table
+from app.models.tables import job_definition_table, job_table, stacktrace_table
+from app.services import access
 from app.services.dispatch import wake_executor_after_commit
 from app.services.executor.acquire import lock_owner_token, unlock_job
 from app.services.executor.execute import execute_job
@@ -75,10 +80,11 @@ def _locked_message(job_id, row, zone, action):
 
 # --- retries, due date, priority, suspension ------------------------------------------------
 
-def set_retries(job_id, retries, due_date_set=False, due_date=None):
+def set_retries(job_id, retries, due_date_set=False, due_date=None, authentication=None):
     """``PUT /job/{id}/retries``: the B.5.12 effects on one job, through the set-based service."""
     if not is_storable(job_id):
         raise _no_job_found(job_id)
+    access.check_job(authentication, job_id, access.RETRY_JOB, lambda: _no_job_found(job_id))
     result = set_job_retries([job_id], retries, due_date if due_date_set else UNSET)
     if result.missing:
         db.session.rollback()
@@ -86,10 +92,11 @@ def set_retries(job_id, retries, due_date_set=False, due_date=None):
     db.session.commit()
 
 
-def _update_job(job_id, **values):
+def _update_job(job_id, authentication, **values):
     """Write ``values`` to one job with its revision bumped; 404 when there is no such job."""
     if not is_storable(job_id):
         raise _no_job_found(job_id)
+    access.check_job(authentication, job_id, access.UPDATE_JOB, lambda: _no_job_found(job_id))
     c = job_table.c
     updated = db.session.execute(
         update(job_table).where(c.id == job_id).values(**values, revision=c.revision + 1)).rowcount
@@ -98,25 +105,26 @@ def _update_job(job_id, **values):
         raise _no_job_found(job_id)
 
 
-def set_due_date(job_id, due_date, cascade=False):
+def set_due_date(job_id, due_date, cascade=False, authentication=None):
     """``PUT /job/{id}/duedate``. ``cascade`` is accepted and has nothing to reach (no timer cycles)."""
-    _update_job(job_id, due_date=due_date)
+    _update_job(job_id, authentication, due_date=due_date)
     if due_date is None or due_date <= utcnow():
         wake_executor_after_commit(db.session)  # the job may have become executable
     db.session.commit()
 
 
-def set_priority(job_id, priority):
+def set_priority(job_id, priority, authentication=None):
     """``PUT /job/{id}/priority``."""
-    _update_job(job_id, priority=priority)
+    _update_job(job_id, authentication, priority=priority)
     db.session.commit()
 
 
-def set_suspended(job_id, suspended):
+def set_suspended(job_id, suspended, authentication=None):
     """``PUT /job/{id}/suspended``. Setting the state a job already has changes nothing (and so
     does not disturb a worker running it); activating wakes the executor."""
     if not is_storable(job_id):
         raise _no_job_found(job_id)
+    access.check_job(authentication, job_id, access.UPDATE_JOB, lambda: _no_job_found(job_id))
     c = job_table.c
     updated = db.session.execute(
         update(job_table).where(c.id == job_id, c.suspended != suspended)
@@ -138,17 +146,24 @@ _SELECTOR_COLUMNS = {
 }
 
 
-def set_suspended_by(request):
+def set_suspended_by(request, authentication=None):
     """``PUT /job/suspended``: every job of the selector (one statement). By ``jobDefinitionId``
     only the jobs change, not the job definition's own suspension state (Camunda keeps those
     apart too; a suspended job definition keeps its jobs from being acquired whatever their
-    state). Returns how many jobs changed."""
+    state). Returns how many jobs changed.
+
+    With an ``authentication``, other tenants' jobs are left alone (as if they did not exist) and
+    a selected job the caller may not update refuses the whole request before anything changes
+    (A16)."""
     c = job_table.c
     conditions = [c[_SELECTOR_COLUMNS[request.selector]] == request.value, c.suspended != request.suspended]
     if request.tenant_id is not None:
         conditions.append(c.tenant_id == request.tenant_id)
     elif request.without_tenant_id:
         conditions.append(c.tenant_id.is_(None))
+    if access.checks_everything(authentication):
+        conditions.append(access.tenant_visible(authentication, c.tenant_id))
+        access.refuse_unless_all(authentication, access.UPDATE_JOB, conditions)
     updated = db.session.execute(
         update(job_table).where(*conditions).values(suspended=request.suspended, revision=c.revision + 1)
     ).rowcount
@@ -160,7 +175,7 @@ def set_suspended_by(request):
 
 # --- execute --------------------------------------------------------------------------------
 
-def _lock_for_request(job_id):
+def _lock_for_request(job_id, authentication):
     """Acquire this one job for the calling request, as ``acquire_jobs`` would for a worker.
 
     Returns ``(token, revision)``. A job held by a worker (lock not expired) is refused; an
@@ -168,6 +183,7 @@ def _lock_for_request(job_id):
     """
     if not is_storable(job_id):
         raise _does_not_exist(job_id)
+    access.check_job(authentication, job_id, access.UPDATE_JOB, lambda: _does_not_exist(job_id))
     c = job_table.c
     handlers = enabled_handlers()
     for _ in range(OPTIMISTIC_ATTEMPTS):
@@ -199,14 +215,14 @@ def _lock_for_request(job_id):
     raise RestException(f"Job with id {job_id} is being changed concurrently; try again.", status=409)
 
 
-def execute_now(job_id):
+def execute_now(job_id, authentication=None):
     """``POST /job/{id}/execute``: run the job in this request through the executor's own path.
 
     Success deletes the job (and its incident). A handler failure is recorded exactly as for a
     worker (retries - 1, exception and stack trace stored, incident at 0) and then reported as
     Camunda does: 500 ``RestException`` with the handler's message.
     """
-    token, revision = _lock_for_request(job_id)
+    token, revision = _lock_for_request(job_id, authentication)
     failures = []
     try:
         outcome = execute_job(job_id, token, revision, failures=failures)
@@ -237,9 +253,11 @@ def execute_now(job_id):
 
 # --- stack trace, delete --------------------------------------------------------------------
 
-def get_stacktrace(job_id):
+def get_stacktrace(job_id, authentication=None):
+    """The job's stack trace; reading it is a hard check (403), as Camunda's ``checkReadJob``."""
     if not is_storable(job_id):
         raise _does_not_exist(job_id)
+    access.check_job(authentication, job_id, access.READ_JOB, lambda: _does_not_exist(job_id))
     c = job_table.c
     s = stacktrace_table.c
     row = db.session.execute(
@@ -252,11 +270,12 @@ def get_stacktrace(job_id):
     return row.stacktrace
 
 
-def delete_job(job_id):
+def delete_job(job_id, authentication=None):
     """``DELETE /job/{id}``: the job and its failedJob incident. A job a worker holds is refused
     (Camunda: "Cannot delete job when the job is being executed")."""
     if not is_storable(job_id):
         raise _does_not_exist(job_id)
+    access.check_job(authentication, job_id, access.UPDATE_JOB, lambda: _does_not_exist(job_id))
     c = job_table.c
     for _ in range(OPTIMISTIC_ATTEMPTS):
         now = utcnow()
@@ -280,17 +299,29 @@ def delete_job(job_id):
 
 # --- job definition -------------------------------------------------------------------------
 
-def set_job_definition_retries(job_definition_id, retries, due_date_set=False, due_date=None):
+def set_job_definition_retries(job_definition_id, retries, due_date_set=False, due_date=None, authentication=None):
     """``PUT /job-definition/{id}/retries``: only the failed jobs (retries 0) of the definition.
 
     Their locks are cleared (a failed job's lock is always inconsistent), the due date is set
     when supplied, and - as asked by our issue, unlike Camunda's bulk UPDATE - their failedJob
     incidents are resolved when ``retries`` > 0. The failed jobs are locked in id order first
     (PostgreSQL), so a job that stops being failed meanwhile is not touched. An unknown
-    definition is a no-op. Returns the ids updated.
+    definition is a no-op, and so is another tenant's (A16). Returns the ids updated.
     """
     if not is_storable(job_definition_id):
         return []
+    if access.checks_everything(authentication):
+        d = job_definition_table.c
+        definition = db.session.execute(select(d.process_definition_key, d.tenant_id)
+                                        .where(d.id == job_definition_id)).first()
+        if definition is None or not access.is_tenant_visible(authentication, definition.tenant_id):
+            db.session.rollback()
+            return []
+        try:
+            access.check_family(authentication, access.RETRY_JOB_DEFINITION, key=definition.process_definition_key)
+        except Exception:
+            db.session.rollback()
+            raise
     c = job_table.c
     statement = select(c.id).where(c.job_definition_id == job_definition_id, c.retries == 0).order_by(c.id)
     if is_postgres():

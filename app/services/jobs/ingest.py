@@ -9,15 +9,18 @@ from app.core.text import is_storable
 from app.extensions import db
 from app.models import new_id
 from app.models.tables import job_definition_table, job_table, stacktrace_table
+from app.services import access
 from app.services.dispatch import wake_executor_after_commit
 from app.services.incidents import create_failed_job_incidents
 from app.services.jobs.query import JOB_DTO_COLUMNS
 
 
-def get_job_row(job_id, columns=JOB_DTO_COLUMNS):
+def get_job_row(job_id, columns=JOB_DTO_COLUMNS, authentication=None):
+    """One job as its DTO columns; 404 when it does not exist or the caller may not read it (C.7)."""
     # An id no database can store is no job's id (and would make the driver fail).
     row = None if not is_storable(job_id) else db.session.execute(
-        select(*[job_table.c[name] for name in columns]).where(job_table.c.id == job_id)
+        select(*[job_table.c[name] for name in columns])
+        .where(job_table.c.id == job_id, *access.job_conditions(authentication))
     ).mappings().first()
     if row is None:
         raise NotFound(f"Job with id {job_id} does not exist")
@@ -56,14 +59,18 @@ def _resolve_job_definitions(items):
             item["job_definition_id"] = ids[_definition_key(item)]
 
 
-def create_jobs(items):
+def create_jobs(items, authentication=None):
     """Insert validated jobs (NewJobSchema dicts) in one transaction and commit.
+
+    ``authentication``: the caller needs ``CREATE_INSTANCE`` on each job's process definition
+    and membership of each job's tenant (A16); checked before anything is written.
 
     Returns the created jobs as JobDto rows, in order, read back *before* the commit: a worker
     may execute and delete a job the moment it is committed.
 
     All or nothing: a duplicate id, inside the request or against the table, rejects the lot.
     """
+    access.check_create_jobs(authentication, items)
     now = utcnow()
     default_retries = current_app.config["DEFAULT_JOB_RETRIES"]
     seen = {}

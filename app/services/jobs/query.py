@@ -9,6 +9,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from app.core.dates import utcnow
 from app.extensions import db
 from app.models.tables import job_definition_table, job_table
+from app.services import access
 from app.services.sql import (
     after_row,
     equal_conditions,
@@ -99,29 +100,37 @@ def order_by_clauses(ordering, table=job_table):
     return order_by_columns(table, ordering, nullable=NULLABLE_COLUMNS)
 
 
-def select_jobs(query, first_result=None, max_results=None, after=None):
-    """``after``: only the rows after the row of this keyset (a page token, schemas.job_page)."""
+def select_jobs(query, first_result=None, max_results=None, after=None, authentication=None):
+    """``after``: only the rows after the row of this keyset (a page token, schemas.job_page).
+    ``authentication``: only the jobs the caller may read (app.services.access; None: all)."""
     columns = [job_table.c[name] for name in JOB_DTO_COLUMNS]
-    conditions = job_conditions(query) + ([after_row(job_table, after, NULLABLE_COLUMNS)] if after else [])
+    conditions = job_conditions(query) + access.job_conditions(authentication)
+    if after:
+        conditions.append(after_row(job_table, after, NULLABLE_COLUMNS))
     statement = select(*columns).where(*conditions).order_by(*order_by_clauses(query.ordering))
     return paged(statement, first_result, max_results)
 
 
-def list_jobs(query, first_result=None, max_results=None, after=None):
+def list_jobs(query, first_result=None, max_results=None, after=None, authentication=None):
     """A bounded page of job rows (mappings keyed by column name)."""
-    return fetch_mappings(select_jobs(query, first_result, max_results, after))
+    return fetch_mappings(select_jobs(query, first_result, max_results, after, authentication))
 
 
-def stream_jobs(query, first_result=None, chunk_size=1000):
+def stream_jobs(query, first_result=None, chunk_size=1000, authentication=None):
     """Every matching row, streamed (spec A12)."""
-    return stream_mappings(select_jobs(query, first_result), chunk_size)
+    return stream_mappings(select_jobs(query, first_result, authentication=authentication), chunk_size)
 
 
-def count_jobs(query):
-    statement = select(func.count()).select_from(job_table).where(*job_conditions(query))
+def count_jobs(query, authentication=None):
+    statement = (select(func.count()).select_from(job_table)
+                 .where(*job_conditions(query), *access.job_conditions(authentication)))
     return db.session.execute(statement).scalar_one()
 
 
-def select_job_ids(query):
-    """``SELECT id FROM job WHERE <query>``, for set-based statements (batch selection)."""
-    return select(job_table.c.id).where(*job_conditions(query))
+def select_job_ids(query, authentication=None, families=()):
+    """``SELECT id FROM job WHERE <query>``, for set-based statements (batch selection); with an
+    ``authentication``, only the jobs it may read and on which it has each of ``families``."""
+    conditions = job_conditions(query)
+    for family in (access.READ_JOB, *families) if authentication is not None else ():
+        conditions += access.job_conditions(authentication, family)
+    return select(job_table.c.id).where(*conditions)
