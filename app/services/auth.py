@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import false, or_, select, true, update
+from sqlalchemy import and_, false, or_, select, true, update
 
 from app.core.permissions import (
     ANY,
@@ -222,4 +222,8 @@ def readable_condition(authentication, permission, resource, id_column, null_mea
             return true()
         kept = id_column.notin_(sorted(denied))
         return or_(id_column.is_(None), kept) if null_means_any else kept
-    return id_column.in_(sorted(allowed)) if allowed else false()
+    if not allowed:
+        return false()
+    kept = id_column.in_(sorted(allowed))
+    # NULL-safe, so that NOT (condition) holds for a NULL id as well (never NULL itself).
+    return and_(id_column.isnot(None), kept) if null_means_any else kept

@@ -74,8 +74,10 @@ def create(client, headers, expect=200, **body):
      "permission on resource 'Batch' or 'CREATE' permission on resource 'Batch'"),
     # opa may create batches, but not set retries of a shipping job it can see (no tenant).
     (OPA, {"retries": 5, "jobIds": ["a", "other"]}, 403, missing("opa", "retry", "pi-4", "shipping")),
+    (OPA, {"retries": 5, "jobIds": ["standalone", "a"]}, 403, missing("opa", "retry", None, None)),
     (OPA, {"retries": 5, "jobQuery": {"processDefinitionKey": "shipping"}}, 400, "jobIds is empty"),
-], ids=["no credentials", "wrong password", "no batch permission", "explicit id not updatable", "query empty"])
+], ids=["no credentials", "wrong password", "no batch permission", "explicit id not updatable",
+        "explicit id without key", "query empty"])
 def test_refused_creation_writes_nothing(world, app, secure_client, headers, body, status, message):
     before, batches = data_state(app), batch_state(app)
     response = call(secure_client, "POST", "/job/retries", headers, body)

@@ -173,6 +173,10 @@ def test_suspension_by_selector_is_refused_whole_when_one_job_is_not_updatable(w
     response = call(secure_client, "PUT", "/job/suspended", OPA,
                     {"processDefinitionKey": "shipping", "suspended": True})
     assert response.status_code == 403
+    standalone = job_column(app, "standalone", "job_definition_id")
+    response = call(secure_client, "PUT", "/job/suspended", OPA, {"jobDefinitionId": standalone, "suspended": True})
+    assert response.status_code == 403
+    assert response.get_json()["message"] == missing("opa", "update", None, None)
     assert call(secure_client, "PUT", "/job/suspended", None,
                 {"processDefinitionKey": "invoice", "suspended": True}).status_code == 401
     assert data_state(app) == before
@@ -240,3 +244,18 @@ def test_ingestion_with_the_permission(world, app, secure_client, admin, user, j
                                   headers=headers_of(user, admin))
     assert response.status_code == 201, response.get_json()
     assert job_column(app, "new", "tenant_id") == job["tenantId"]
+
+
+@pytest.mark.parametrize("resource_type, permission, message", [
+    (13, "RETRY_JOB", "The permission 'RETRY_JOB' is not valid for 'BATCH' resource type."),
+    (6, "CREATE_BATCH_SET_JOB_RETRIES",
+     "The permission 'CREATE_BATCH_SET_JOB_RETRIES' is not valid for 'PROCESS_DEFINITION' resource type."),
+    (8, "READ_INSTANCE", "The permission 'READ_INSTANCE' is not valid for 'PROCESS_INSTANCE' resource type."),
+])
+def test_a_permission_the_resource_type_does_not_have_is_a_400(world, secure_client, admin, resource_type,
+                                                               permission, message):
+    response = call(secure_client, "POST", "/authorization/create", admin, {
+        "type": 1, "permissions": [permission], "userId": "opa", "resourceType": resource_type,
+        "resourceId": "*"})
+    assert response.status_code == 400
+    assert response.get_json()["message"] == message
