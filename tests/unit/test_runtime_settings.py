@@ -46,7 +46,7 @@ def test_postgresql_connections_time_out_instead_of_hanging():
     PoolTimeoutError("QueuePool limit of size 5 overflow 5 reached"),
 ])
 def test_an_unavailable_database_is_a_503_with_camundas_error_json(client, monkeypatch, error):
-    def unavailable(query):
+    def unavailable(query, authentication=None):
         raise error
 
     monkeypatch.setattr(job_query_service, "count_jobs", unavailable)
