@@ -98,6 +98,16 @@ def test_query_selection_is_what_the_creator_may_update(world, app, secure_clien
     assert history["createUserId"] == "opa" and history["endTime"] is not None
 
 
+def test_the_execution_jobs_change_only_the_selection_stored_at_creation(world, app, client, secure_client):
+    create(secure_client, OPA, retries=8, jobQuery={"processDefinitionKey": "invoice"})
+    # A job that would match the query now, created after the batch: not part of it.
+    response = client.post("/api/jobs", json=[{"id": "late", "handlerType": "demo.noop", "retries": 0,
+                                               "processDefinitionKey": "invoice", "tenantId": "ta"}])
+    assert response.status_code == 201
+    run_batches(app)
+    assert retries(app) == {"a": 8, "shared": 8, "b": 0, "other": 0, "standalone": 0, "late": 0}
+
+
 def test_explicit_ids_of_another_tenant_are_skipped_like_unknown_ids(world, app, secure_client):
     foreign = create(secure_client, OPA, retries=6, jobIds=["b", "a"])
     unknown = create(secure_client, OPA, retries=6, jobIds=["nope", "a"])

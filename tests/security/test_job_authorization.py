@@ -53,6 +53,18 @@ def test_job_query_and_count_show_only_what_the_user_may_read(world, secure_clie
                                            "message": f"Job with id {name} does not exist"}
 
 
+def test_keyset_pages_stay_within_what_the_user_may_read(world, secure_client):
+    seen, token = [], None
+    for _ in range(10):
+        path = "/job?maxResults=1" + (f"&pageToken={token}" if token else "")
+        response = call(secure_client, "GET", path, OPB)
+        seen += ids(response)
+        token = response.headers.get("X-Next-Page-Token")
+        if not token:
+            break
+    assert seen == VISIBLE["opb"]
+
+
 def test_explicit_tenant_filters_are_anded_with_the_users_tenants(world, secure_client):
     assert ids(call(secure_client, "GET", "/job?tenantIdIn=tb", OPA)) == []
     assert ids(call(secure_client, "GET", "/job?tenantIdIn=ta,tb&includeJobsWithoutTenantId=true", OPA)) == [
