@@ -48,8 +48,8 @@ RETRY_JOB_DEFINITION = (("RETRY_JOB", PROCESS_INSTANCE, None), ("RETRY_JOB", PRO
 CREATE_JOB = (("CREATE_INSTANCE", PROCESS_DEFINITION, "key"),)
 
 
-def checks_everything(authentication):
-    """True when something is to be checked for this caller (on, and not an admin)."""
+def is_restricted(authentication):
+    """True when this caller is checked and filtered: authentication on, and not an admin."""
     return authentication is not None and not authentication.is_admin
 
 
@@ -57,7 +57,7 @@ def checks_everything(authentication):
 
 def tenant_visible(authentication, column):
     """``tenant_id IS NULL OR tenant_id IN (<the caller's tenants>)`` (C.8)."""
-    if not checks_everything(authentication):
+    if not is_restricted(authentication):
         return true()
     if not authentication.tenant_ids:
         return column.is_(None)
@@ -65,13 +65,13 @@ def tenant_visible(authentication, column):
 
 
 def is_tenant_visible(authentication, tenant_id):
-    return not checks_everything(authentication) or tenant_id is None or tenant_id in authentication.tenant_ids
+    return not is_restricted(authentication) or tenant_id is None or tenant_id in authentication.tenant_ids
 
 
 def family_condition(authentication, family, columns):
     """Rows on which the caller has one of the ``family`` permissions; ``columns`` maps "pi" and
     "key" to the table's columns. A NULL id is decided by the ``*`` authorizations (A16)."""
-    if not checks_everything(authentication):
+    if not is_restricted(authentication):
         return true()
     alternatives = []
     for permission, resource, which in family:
@@ -89,7 +89,7 @@ def _job_columns(table):
 
 def job_conditions(authentication, family=READ_JOB, table=job_table):
     """The jobs the caller may see (and, with another ``family``, change): tenant and permission."""
-    if not checks_everything(authentication):
+    if not is_restricted(authentication):
         return []
     return [tenant_visible(authentication, table.c.tenant_id), family_condition(authentication, family,
                                                                                 _job_columns(table))]
@@ -97,7 +97,7 @@ def job_conditions(authentication, family=READ_JOB, table=job_table):
 
 def job_definition_conditions(authentication, table):
     """``READ`` on the process definition (its key; none: ``*``), and the tenant."""
-    if not checks_everything(authentication):
+    if not is_restricted(authentication):
         return []
     return [tenant_visible(authentication, table.c.tenant_id),
             readable_condition(authentication, "READ", PROCESS_DEFINITION, table.c.process_definition_key,
@@ -109,7 +109,7 @@ def incident_conditions(authentication, table):
 
     Incidents have no process definition key column; a failed-job incident's ``configuration``
     is its job's id, so the key is its job's (an index lookup by primary key per row)."""
-    if not checks_everything(authentication):
+    if not is_restricted(authentication):
         return []
     j = job_table.c
     by_instance = readable_condition(authentication, "READ", PROCESS_INSTANCE, table.c.process_instance_id,
@@ -125,7 +125,7 @@ def incident_conditions(authentication, table):
 
 def batch_conditions(authentication, table, permission="READ"):
     """``READ`` (runtime) or ``READ_HISTORY`` (history) on the batch id, and the tenant."""
-    if not checks_everything(authentication):
+    if not is_restricted(authentication):
         return []
     return [tenant_visible(authentication, table.c.tenant_id),
             readable_condition(authentication, permission, BATCH, table.c.id)]
@@ -139,7 +139,7 @@ def _resource_id(which, pi, key):
 
 def check_family(authentication, family, pi=None, key=None):
     """Raise Camunda's AuthorizationException unless one of ``family`` is granted for the ids."""
-    if not checks_everything(authentication):
+    if not is_restricted(authentication):
         return
     wanted = [(permission, resource, _resource_id(which, pi, key)) for permission, resource, which in family]
     if any(is_authorized(authentication, permission, resource, resource_id)
@@ -152,7 +152,7 @@ def check_family(authentication, family, pi=None, key=None):
 def check_job(authentication, job_id, family, not_found):
     """The single-job guard: a job of another tenant is ``not_found()`` (raised, as for an
     unknown id; an unknown id is left to the command itself); else the ``family`` check."""
-    if not checks_everything(authentication):
+    if not is_restricted(authentication):
         return
     c = job_table.c
     row = db.session.execute(select(c.process_instance_id, c.process_definition_key, c.tenant_id)
@@ -173,7 +173,7 @@ def refuse_unless_all(authentication, family, conditions):
     """Bulk commands: if a job matching ``conditions`` (which already hold the tenant filter) is
     outside ``family``, raise the AuthorizationException for the first such job (by id) before
     anything is written."""
-    if not checks_everything(authentication):
+    if not is_restricted(authentication):
         return
     c = job_table.c
     allowed = family_condition(authentication, family, _job_columns(job_table))
@@ -186,7 +186,7 @@ def refuse_unless_all(authentication, family, conditions):
 
 def check_batch(authentication, permission, batch_id):
     """Single check on one batch (``UPDATE``, ``DELETE``, ``DELETE_HISTORY``): trailing-dot message."""
-    if not checks_everything(authentication):
+    if not is_restricted(authentication):
         return
     if not is_authorized(authentication, permission, BATCH, batch_id):
         db.session.rollback()
@@ -196,7 +196,7 @@ def check_batch(authentication, permission, batch_id):
 def check_create_jobs(authentication, items):
     """``POST /api/jobs`` (A16): ``CREATE_INSTANCE`` on each job's process definition (its key;
     none: ``*``), and every job's tenant one of the caller's."""
-    if not checks_everything(authentication):
+    if not is_restricted(authentication):
         return
     for item in items:
         tenant_id = item.get("tenant_id")

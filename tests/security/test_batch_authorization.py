@@ -108,6 +108,24 @@ def test_the_execution_jobs_change_only_the_selection_stored_at_creation(world, 
     assert retries(app) == {"a": 8, "shared": 8, "b": 0, "other": 0, "standalone": 0, "late": 0}
 
 
+def test_execution_jobs_apply_nothing_the_creator_may_not_change_when_they_run(
+        world, app, client, secure_client, admin):
+    first = create(secure_client, OPA, retries=9, jobIds=["a", "ghost"])
+    # "ghost" did not exist when the batch was created; a shipping job of that id appears.
+    response = client.post("/api/jobs", json=[{"id": "ghost", "handlerType": "demo.noop", "retries": 0,
+                                               "processDefinitionKey": "shipping"}])
+    assert response.status_code == 201
+    run_batches(app)
+    assert retries(app) == {"a": 9, "ghost": 0, "shared": 0, "b": 0, "other": 0, "standalone": 0}
+    assert call(secure_client, "GET", f"/history/batch/{first['id']}", admin).get_json()["skippedElements"] == 1
+    # Rights revoked between creation and execution: the slice skips what the creator lost.
+    create(secure_client, OPA, retries=4, jobIds=["shared"])
+    [grant] = call(secure_client, "GET", "/authorization?userIdIn=opa&resourceType=6", admin).get_json()
+    assert call(secure_client, "DELETE", f"/authorization/{grant['id']}", admin).status_code == 204
+    run_batches(app)
+    assert retries(app)["shared"] == 0
+
+
 def test_explicit_ids_of_another_tenant_are_skipped_like_unknown_ids(world, app, secure_client):
     foreign = create(secure_client, OPA, retries=6, jobIds=["b", "a"])
     unknown = create(secure_client, OPA, retries=6, jobIds=["nope", "a"])

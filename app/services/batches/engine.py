@@ -19,9 +19,11 @@ every ``batchPollTime`` by the monitor.
 
 Authorization (A16): the creator (``authentication``) needs ``CREATE`` or the type's own create
 permission on Batch; its selection is narrowed by the type's ``authorize``; its user id becomes
-``createUserId`` and its tenants are stored with the configuration (``creatorTenantIds``), so
-the execution jobs, which run without a user, skip any element outside them. Suspending needs
-``UPDATE``, deleting ``DELETE`` and deleting history ``DELETE_HISTORY`` on the batch.
+``createUserId``. The execution jobs run without a user, but a restricted creator's batch
+(``creator`` in its configuration) applies each slice only to the jobs that creator may change
+at that moment (the type's ``element_conditions``, tenants included); every other element is
+skipped and counted as missing. Suspending needs ``UPDATE``, deleting ``DELETE`` and deleting
+history ``DELETE_HISTORY`` on the batch.
 """
 
 import json
@@ -29,7 +31,7 @@ import math
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, String, bindparam, delete, exists, func, insert, literal, select, true, update
+from sqlalchemy import Integer, String, bindparam, delete, exists, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.core.dates import utcnow
@@ -41,10 +43,11 @@ from app.extensions import db
 from app.models import new_id
 from app.models.tables import batch_element_table, batch_table, historic_batch_table, job_definition_table, job_table
 from app.services import access
+from app.services.auth import load_authentication
 from app.services.batches.types import SliceResult, get_batch_type
 from app.services.dispatch import wake_executor_after_commit
 from app.services.incidents import delete_failed_job_incidents
-from app.services.sql import is_postgres
+from app.services.sql import in_ids, is_postgres
 
 
 def invocations_per_batch_job(batch_type):
@@ -87,7 +90,7 @@ def _insert_elements(batch_id, selection, invocations):
     return result.rowcount
 
 
-CREATOR_TENANTS = "creatorTenantIds"  # in the configuration: the tenants an execution job may touch
+CREATOR = "creator"  # in the configuration: the restricted user whose rights bound the execution jobs
 
 
 def _check_create(batch_type, authentication):
@@ -115,8 +118,8 @@ def create_batch(type_name, request, authentication=None):
         # Cheap checks (a probe at most) before the selection is written.
         batch_type.validate(request, selection)
         configuration = batch_type.configuration(request)
-        if access.checks_everything(authentication):
-            configuration = {**configuration, CREATOR_TENANTS: sorted(authentication.tenant_ids)}
+        if access.is_restricted(authentication):
+            configuration = {**configuration, CREATOR: authentication.user_id}
         elements = _insert_elements(batch_id, selection, invocations)
         if elements == 0:
             raise InvalidRequest(batch_type.empty_selection_message)
@@ -232,8 +235,9 @@ def run_execution_slice(batch_id, slice_number):
         _mark_execution_started(batch_id, utcnow())
     slice_filter = (batch_element_table.c.batch_id == batch_id, batch_element_table.c.slice == slice_number)
     ids = db.session.execute(select(batch_element_table.c.job_id).where(*slice_filter)).scalars().all()
-    ids, outside = _within_creator_tenants(ids, batch.configuration)
-    result = get_batch_type(batch.type).apply_slice(ids, batch.configuration)
+    batch_type = get_batch_type(batch.type)
+    ids, outside = _within_creator_rights(batch_type, ids, batch.configuration)
+    result = batch_type.apply_slice(ids, batch.configuration)
     result.missing = outside + list(result.missing)
     if result.missing:
         for table in (batch_table, historic_batch_table):
@@ -244,16 +248,21 @@ def run_execution_slice(batch_id, slice_number):
     return result
 
 
-def _within_creator_tenants(ids, configuration):
-    """``(ids to apply, ids skipped)``: an element whose job belongs to a tenant its creator was
-    not in counts as missing (A16), so a batch never changes what its creator could not."""
-    if CREATOR_TENANTS not in (configuration or {}) or not ids:
+def _within_creator_rights(batch_type, ids, configuration):
+    """``(ids to apply, ids skipped)`` for a restricted creator's batch: only the jobs the creator
+    may change now (its current groups, tenants and authorizations); the others count as missing
+    (A16), so a batch never changes what its creator could not, not even a job created after
+    the batch under an id it named."""
+    creator = (configuration or {}).get(CREATOR)
+    if creator is None or not ids or batch_type.element_conditions is None:
+        return ids, []
+    authentication = load_authentication(creator)
+    if not access.is_restricted(authentication):
         return ids, []
     c = job_table.c
-    tenants = configuration[CREATOR_TENANTS]
-    foreign = set(db.session.execute(select(c.id).where(
-        c.id.in_(ids), c.tenant_id.isnot(None), c.tenant_id.notin_(tenants) if tenants else true())).scalars())
-    return [i for i in ids if i not in foreign], [i for i in ids if i in foreign]
+    allowed = set(db.session.execute(select(c.id).where(
+        in_ids(c.id, ids), *batch_type.element_conditions(authentication))).scalars())
+    return [i for i in ids if i in allowed], [i for i in ids if i not in allowed]
 
 
 def complete_if_done(batch_id, running_job_id=None):
@@ -398,7 +407,7 @@ def delete_historic_batch(batch_id, authentication=None):
     if not is_storable(batch_id):
         return False
     h = historic_batch_table.c
-    if access.checks_everything(authentication):
+    if access.is_restricted(authentication):
         row = db.session.execute(select(h.tenant_id).where(h.id == batch_id)).first()
         if row is None or not access.is_tenant_visible(authentication, row.tenant_id):
             db.session.rollback()

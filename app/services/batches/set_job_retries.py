@@ -29,9 +29,9 @@ def authorize(request, selection, authentication):
     """The selection within what the creator may update (A16): the job query keeps only the jobs
     it may read and set retries on (tenants and permissions); an explicit id of a job it may see
     but not update refuses the request (403, nothing written). Explicit ids of other tenants'
-    jobs stay elements, as unknown ids do, and the execution jobs skip them (the batch stores
-    the creator's tenants)."""
-    if not access.checks_everything(authentication):
+    jobs stay elements, as unknown ids do, and the execution jobs skip them
+    (:func:`element_conditions`)."""
+    if not access.is_restricted(authentication):
         return selection
     query = None
     if request.job_query is not None:
@@ -43,6 +43,12 @@ def authorize(request, selection, authentication):
             access.refuse_unless_all(authentication, access.RETRY_JOB, [
                 c.id.in_(chunk), access.tenant_visible(authentication, c.tenant_id)])
     return Selection(ids=selection.ids, query=query)
+
+
+def element_conditions(authentication):
+    """What the execution jobs require of each element of a restricted creator's batch: the
+    creator's tenant and ``RETRY_JOB``/``UPDATE`` as for ``PUT /job/{id}/retries``."""
+    return access.job_conditions(authentication, access.RETRY_JOB)
 
 
 def validate(request, selection):
@@ -82,4 +88,5 @@ SET_JOB_RETRIES = BatchType(
     apply_slice=apply_slice,
     create_permission="CREATE_BATCH_SET_JOB_RETRIES",
     authorize=authorize,
+    element_conditions=element_conditions,
 )

@@ -14,7 +14,9 @@ four things that differ, as plain functions of its request:
 and, for authorization (A16): ``create_permission``, the type's own Batch permission that
 suffices besides ``CREATE`` (e.g. ``CREATE_BATCH_SET_JOB_RETRIES``), and ``authorize(request,
 selection, authentication)``, which returns the selection narrowed to what the creator may
-change, or raises before anything is written (default: the selection as it is).
+change, or raises before anything is written (default: the selection as it is), and
+``element_conditions(authentication)``, the job conditions an element must meet for the
+creator to change it, applied again when each slice runs (None: no such check).
 
 A type's name is Camunda's ``Batch.type`` and the handler type of its execution jobs, so it is
 stored in rows and never changes once released. Each built-in type is a module of this package
@@ -85,6 +87,7 @@ class BatchType:
     validate: Callable[[Any, Selection], None] = _no_checks
     create_permission: str = None
     authorize: Callable[[Any, Selection, Any], Selection] = _unrestricted
+    element_conditions: Callable[[Any], list] = None
 
 
 _TYPES: dict[str, BatchType] = {}

@@ -161,7 +161,7 @@ def set_suspended_by(request, authentication=None):
         conditions.append(c.tenant_id == request.tenant_id)
     elif request.without_tenant_id:
         conditions.append(c.tenant_id.is_(None))
-    if access.checks_everything(authentication):
+    if access.is_restricted(authentication):
         conditions.append(access.tenant_visible(authentication, c.tenant_id))
         access.refuse_unless_all(authentication, access.UPDATE_JOB, conditions)
     updated = db.session.execute(
@@ -310,7 +310,7 @@ def set_job_definition_retries(job_definition_id, retries, due_date_set=False, d
     """
     if not is_storable(job_definition_id):
         return []
-    if access.checks_everything(authentication):
+    if access.is_restricted(authentication):
         d = job_definition_table.c
         definition = db.session.execute(select(d.process_definition_key, d.tenant_id)
                                         .where(d.id == job_definition_id)).first()
