@@ -164,6 +164,9 @@ def set_suspended_by(request, authentication=None):
     if access.is_restricted(authentication):
         conditions.append(access.tenant_visible(authentication, c.tenant_id))
         access.refuse_unless_all(authentication, access.UPDATE_JOB, conditions)
+        # Also in the UPDATE itself: a job that appears between the check and the write is
+        # changed only if the caller may change it.
+        conditions += access.job_conditions(authentication, access.UPDATE_JOB)
     updated = db.session.execute(
         update(job_table).where(*conditions).values(suspended=request.suspended, revision=c.revision + 1)
     ).rowcount
