@@ -48,6 +48,16 @@ RETRY_JOB_DEFINITION = (("RETRY_JOB", PROCESS_INSTANCE, None), ("RETRY_JOB", PRO
 CREATE_JOB = (("CREATE_INSTANCE", PROCESS_DEFINITION, "key"),)
 
 
+class TenantRefused(AuthorizationError):
+    """403 ``AuthorizationException`` for a tenant the caller is not in (A16): the DTO's keys,
+    with no missing authorization to name."""
+
+    def __init__(self, user_id, message):
+        ApiError.__init__(self, message)
+        self.user_id = user_id
+        self.missing = []
+
+
 def is_restricted(authentication):
     """True when this caller is checked and filtered: authentication on, and not an admin."""
     return authentication is not None and not authentication.is_admin
@@ -201,8 +211,8 @@ def check_create_jobs(authentication, items):
     for item in items:
         tenant_id = item.get("tenant_id")
         if not is_tenant_visible(authentication, tenant_id):
-            raise ApiError(f"The user with id '{authentication.user_id}' is not a member of tenant '{tenant_id}' "
-                           "and cannot create jobs for it.", status=403, type="AuthorizationException", code=0)
+            raise TenantRefused(authentication.user_id, f"The user with id '{authentication.user_id}' is not a "
+                                f"member of tenant '{tenant_id}' and cannot create jobs for it.")
     for key in dict.fromkeys(item.get("process_definition_key") for item in items):
         check_family(authentication, CREATE_JOB, key=key)
 

@@ -244,8 +244,9 @@ def test_ingestion_refusals_write_nothing(world, app, secure_client, headers, jo
                                   headers=headers or {})
     assert response.status_code == status
     if message:
-        assert response.get_json()["type"] == "AuthorizationException"
-        assert response.get_json()["message"] == message
+        document = response.get_json()
+        assert document["type"] == "AuthorizationException" and document["code"] == 0
+        assert document["message"] == message and document["userId"] in ("plain", "opa")
     assert data_state(app) == before
 
 
