@@ -13,7 +13,20 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.tables import job_table
-from tests.security.conftest import JOBS, OPA, OPB, PLAIN, VISIBLE, WRONG, call, data_state, missing
+from tests.security.conftest import (
+    JOBS,
+    OPA,
+    OPB,
+    PLAIN,
+    VISIBLE,
+    WRONG,
+    add_user,
+    basic,
+    call,
+    data_state,
+    grant,
+    missing,
+)
 
 
 def job_column(app, job_id, column):
@@ -63,6 +76,27 @@ def test_keyset_pages_stay_within_what_the_user_may_read(world, secure_client):
         if not token:
             break
     assert seen == VISIBLE["opb"]
+
+
+def test_revokes_and_global_authorizations_shape_the_filter(world, secure_app, secure_client, admin):
+    """A group grant on ``*`` minus a user revoke on one key (the NOT IN form of the condition,
+    jobs without a key decided by ``*``), and a GLOBAL grant for everybody on one key."""
+    add_user(secure_app, "rev", "pw")
+    for method, path, body in [("POST", "/group/create", {"id": "readers", "name": "Readers", "type": "WORKFLOW"}),
+                               ("PUT", "/group/readers/members/rev", None)]:
+        assert call(secure_client, method, path, admin, body).status_code == 204
+    grant(secure_client, admin, 6, "*", ["READ_INSTANCE"], group_id="readers")
+    response = call(secure_client, "POST", "/authorization/create", admin, {
+        "type": 2, "permissions": ["READ_INSTANCE"], "userId": "rev", "resourceType": 6, "resourceId": "invoice"})
+    assert response.status_code == 200, response.get_json()
+    rev = basic("rev", "pw")
+    assert ids(call(secure_client, "GET", "/job", rev)) == ["other", "standalone"]
+    assert call(secure_client, "GET", "/job/count", rev).get_json() == {"count": 2}
+    response = call(secure_client, "POST", "/authorization/create", admin, {
+        "type": 0, "permissions": ["READ_INSTANCE"], "userId": "*", "resourceType": 6, "resourceId": "shipping"})
+    assert response.status_code == 200, response.get_json()
+    assert ids(call(secure_client, "GET", "/job", PLAIN)) == ["other"]
+    assert ids(call(secure_client, "GET", "/job", OPA)) == ["a", "other", "shared"]
 
 
 def test_explicit_tenant_filters_are_anded_with_the_users_tenants(world, secure_client):
