@@ -27,6 +27,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.core.dates import format_date, utcnow
 from app.core.errors import InvalidRequest, NotFound, RestException
+from app.core.permissions import AuthorizationError
 from app.core.text import is_storable
 from app.extensions import db
 from app.models.tables import job_definition_table, job_table, stacktrace_table
@@ -322,7 +323,7 @@ def set_job_definition_retries(job_definition_id, retries, due_date_set=False, d
             return []
         try:
             access.check_family(authentication, access.RETRY_JOB_DEFINITION, key=definition.process_definition_key)
-        except Exception:
+        except AuthorizationError:
             db.session.rollback()
             raise
     c = job_table.c
