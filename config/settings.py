@@ -252,6 +252,8 @@ class TestConfig(BaseConfig):
     BROKER_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:1/0")
     BROKER_FOLDER = env_str("BROKER_FOLDER", str(INSTANCE_DIR / "test-broker"))
     JOB_DEMO_HANDLERS = True
+    # Every scrape reads the database: a test sees the state it has just made.
+    METRICS_CACHE_SECONDS = 0.0
     # The suite runs without authentication; tests/security builds apps with it on. Cheap
     # hashes keep those tests fast (the parameters travel inside each hash).
     AUTH_ENABLED = False

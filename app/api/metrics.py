@@ -36,7 +36,7 @@ def require_token():
 
 @bp.get("")
 def metrics():
-    body, content_type = exposition(current_app.config)
+    body, content_type = exposition(current_app._get_current_object())
     response = current_app.response_class(body, mimetype=None, content_type=content_type)
     response.headers["Cache-Control"] = "no-store"
     return response

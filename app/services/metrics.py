@@ -185,7 +185,9 @@ class _StateCache:
             self._value = None
 
 
-state_cache = _StateCache()
+def state_cache(app):
+    """The app's cache of the database state (one per app, so each test app has its own)."""
+    return app.extensions.setdefault("metrics_state_cache", _StateCache())
 
 
 def state_families(state):
@@ -227,15 +229,16 @@ def multiprocess_dir():
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
-def exposition(config):
+def exposition(app):
     """``(body, content type)`` of a scrape: this machine's event metrics (every process of the
     multiprocess directory, or this process) and the database state."""
+    config = app.config
     if multiprocess_dir():
         events = CollectorRegistry()
         multiprocess.MultiProcessCollector(events)
     else:
         events = REGISTRY
-    state = state_cache.get(config["METRICS_CACHE_SECONDS"],
+    state = state_cache(app).get(config["METRICS_CACHE_SECONDS"],
                             lambda: database_state(config["JOB_DEAD_WORKER_SECONDS"]))
     state_registry = CollectorRegistry(auto_describe=False)
     state_registry.register(_Families(state_families(state)))
