@@ -239,7 +239,7 @@ def exposition(app):
     else:
         events = REGISTRY
     state = state_cache(app).get(config["METRICS_CACHE_SECONDS"],
-                            lambda: database_state(config["JOB_DEAD_WORKER_SECONDS"]))
+                                 lambda: database_state(config["JOB_DEAD_WORKER_SECONDS"]))
     state_registry = CollectorRegistry(auto_describe=False)
     state_registry.register(_Families(state_families(state)))
     return generate_latest(events) + generate_latest(state_registry), CONTENT_TYPE_LATEST
