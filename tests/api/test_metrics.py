@@ -82,10 +82,13 @@ def test_executions_by_outcome_and_handler_type_and_acquisition_rounds(client, m
     def delta(name, **labels):
         return value(after, name, **labels) - value(before, name, **labels)
 
-    assert delta("jobservice_job_executions_total", handler_type="demo.noop", outcome="done") == 2
-    assert delta("jobservice_job_executions_total", handler_type="demo.fail-until", outcome="failed") >= 1
-    assert delta("jobservice_job_execution_duration_seconds_count", handler_type="demo.noop") == 2
-    assert delta("jobservice_job_execution_duration_seconds_sum", handler_type="demo.noop") > 0
+    executions = "jobservice_job_execution_duration_seconds_count"
+    assert delta(executions, handler_type="demo.noop", outcome="done") == 2
+    assert delta(executions, handler_type="demo.fail-until", outcome="failed") == 3, "3 retries, 3 failures"
+    assert delta(executions, handler_type="demo.fail-until", outcome="done") == 0
+    assert delta("jobservice_job_execution_duration_seconds_sum", handler_type="demo.noop", outcome="done") > 0
+    assert delta("jobservice_job_execution_duration_seconds_bucket", handler_type="demo.noop", outcome="done",
+                 le="+Inf") == 2
     assert delta("jobservice_acquisition_rounds_total", result="jobs") >= 2
     assert delta("jobservice_acquisition_rounds_total", result="empty") == 1, "the round that found nothing"
     assert delta("jobservice_acquired_jobs_total") >= 3
