@@ -189,7 +189,7 @@ class BaseConfig:
     # Set: GET /metrics wants "Authorization: Bearer <token>" instead of HTTP Basic.
     METRICS_TOKEN = env_str("METRICS_TOKEN")
     # How long one process reuses the job, batch and worker counts read from the database.
-    METRICS_CACHE_SECONDS = env_float("METRICS_CACHE_SECONDS", 10.0, minimum=0)
+    METRICS_CACHE_SECONDS = env_float("METRICS_CACHE_SECONDS", 30.0, minimum=0)
 
     # --- demo data on first start (embedded mode) ---
     DEMO_DATA_ON_FIRST_START = False
