@@ -190,6 +190,9 @@ class BaseConfig:
     METRICS_TOKEN = env_str("METRICS_TOKEN")
     # How long one process reuses the job, batch and worker counts read from the database.
     METRICS_CACHE_SECONDS = env_float("METRICS_CACHE_SECONDS", 30.0, minimum=0)
+    # Set: each Celery worker serves its pool children's metrics on this port (GET /metrics).
+    WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", None, minimum=1)
+    WORKER_METRICS_HOST = env_str("WORKER_METRICS_HOST", "0.0.0.0")
 
     # --- demo data on first start (embedded mode) ---
     DEMO_DATA_ON_FIRST_START = False
@@ -212,6 +215,9 @@ class BaseConfig:
         """Fail fast with a message an operator can act on."""
         if cls.LOG_FORMAT not in ("text", "json"):
             raise ConfigurationError(f"LOG_FORMAT must be text or json, got {cls.LOG_FORMAT!r}")
+        if cls.WORKER_METRICS_PORT and cls.AUTH_ENABLED and not cls.METRICS_TOKEN:
+            raise ConfigurationError("WORKER_METRICS_PORT needs METRICS_TOKEN while authentication is on: a worker's "
+                                     "metrics endpoint accepts only that bearer token")
         if cls.JOB_DEAD_WORKER_SECONDS < 2 * cls.JOB_HEARTBEAT_INTERVAL_SECONDS:
             raise ConfigurationError(
                 f"JOB_DEAD_WORKER_SECONDS ({cls.JOB_DEAD_WORKER_SECONDS:g}) must be at least twice "

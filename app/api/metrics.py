@@ -6,12 +6,10 @@ on this endpoint; without it, ``/metrics`` is guarded like every other route (HT
 any user when ``AUTH_ENABLED``, open otherwise).
 """
 
-import hmac
-
 from flask import Blueprint, current_app, request
 
 from app.api.auth import unauthorized
-from app.services.metrics import exposition
+from app.services.metrics import bearer_token_matches, exposition
 
 bp = Blueprint("metrics", __name__)
 
@@ -19,15 +17,10 @@ ENDPOINT = "metrics.metrics"
 BAD_TOKEN = "Send the metrics token: Authorization: Bearer <METRICS_TOKEN>"
 
 
-def token_matches(header, token):
-    scheme, _, value = (header or "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode())
-
-
 @bp.before_request
 def require_token():
     token = current_app.config["METRICS_TOKEN"]
-    if token and not token_matches(request.headers.get("Authorization"), token):
+    if token and not bearer_token_matches(request.headers.get("Authorization"), token):
         response = unauthorized(BAD_TOKEN)
         response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
