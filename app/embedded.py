@@ -311,7 +311,9 @@ def main(argv=None):
         server, command = web_command(host, port)
         supervisor.start(f"web server ({server})", command)
 
-        if wait_until_ready(supervisor, f"{base_url}/job/count", READY_TIMEOUT_SECONDS, config["AUTH_ENABLED"]):
+        # The liveness check: public, and quiet at INFO (a poll every 0.2 s is not an event).
+        live_url = f"http://{local_host}:{port}/health/live"
+        if wait_until_ready(supervisor, live_url, READY_TIMEOUT_SECONDS, config["AUTH_ENABLED"]):
             curl_host = "localhost" if local_host == "127.0.0.1" else local_host
             broker = _redact(config["BROKER_URL"])
             if broker.startswith("filesystem://"):
@@ -321,6 +323,7 @@ def main(argv=None):
                 f"  database: {_redact(config['SQLALCHEMY_DATABASE_URI'])}\n"
                 f"  broker:   {broker}\n"
                 f"  auth:     {auth_line(config, host)}\n"
+                f"  health:   http://{curl_host}:{port}/health/ready, metrics: http://{curl_host}:{port}/metrics\n"
                 f"  try:      curl -s {'-u USER:PASSWORD ' if config['AUTH_ENABLED'] else ''}"
                 f"-X POST {curl_host}:{port}{config['REST_BASE_PATH']}/job "
                 "-H 'Content-Type: application/json' -d '{\"noRetriesLeft\":true}'\n"
@@ -328,7 +331,7 @@ def main(argv=None):
                 flush=True,
             )
         elif not supervisor.stop_requested.is_set() and not supervisor.dead_child():
-            say(f"the web server did not answer {base_url}/job/count within {READY_TIMEOUT_SECONDS} s")
+            say(f"the web server did not answer {live_url} within {READY_TIMEOUT_SECONDS} s")
             exit_code = EXIT_STARTUP_FAILED
 
         while exit_code == 0 and not supervisor.stop_requested.is_set():
