@@ -11,12 +11,16 @@ others through its stale heartbeat.
 
 import logging
 import os
+import shutil
 import tempfile
 
 # Before anything imports prometheus_client (it picks its mode once): a worker that serves its
 # pool children's metrics (WORKER_METRICS_PORT) needs them to write to a shared directory.
+# A directory made here is removed when the worker shuts down.
+_CREATED_METRICS_DIR = None
 if os.environ.get("WORKER_METRICS_PORT") and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="jobservice-worker-metrics-")
+    _CREATED_METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+        prefix="jobservice-worker-metrics-")
 
 from celery import signals
 from celery.concurrency.prefork import TaskPool as PreforkPool
@@ -76,6 +80,12 @@ def _serve_metrics(**kwargs):
     if port:
         serve_worker_metrics(flask_app.config["WORKER_METRICS_HOST"], port, flask_app.config["METRICS_TOKEN"])
         logging.getLogger(__name__).info("serving this worker's metrics on port %s (GET /metrics)", port)
+
+
+@signals.worker_shutdown.connect
+def _remove_metrics_dir(**kwargs):
+    if _CREATED_METRICS_DIR and os.getpid() == _MAIN_PID:
+        shutil.rmtree(_CREATED_METRICS_DIR, ignore_errors=True)
 
 
 @signals.worker_process_shutdown.connect

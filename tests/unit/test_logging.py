@@ -140,3 +140,20 @@ def test_a_failed_job_is_logged_with_its_job_id(app, make_jobs, app_context, cap
     failed = [r for r in caplog.records if "failed" in r.getMessage()]
     assert failed and all(r.job_id == "log-fail" for r in failed), [(r.getMessage(), r.job_id) for r in failed]
     assert all(r.batch_id is None for r in failed)
+
+
+def test_the_lines_of_a_batch_job_carry_the_batch_id(app, client, make_jobs, app_context, caplog):
+    install_record_factory()
+    make_jobs({"id": "target-1", "retries": 0}, {"id": "target-2", "retries": 0})
+    response = client.post("/engine-rest/job/retries", json={"jobIds": ["target-1", "target-2"], "retries": 1})
+    assert response.status_code == 200, response.get_json()
+    batch_id = response.get_json()["id"]
+    caplog.set_level(logging.DEBUG, logger="app.services.executor.runtime")
+    ExecutorRuntime(app, worker_id="w-batch-logging").run_rounds()
+    finished = [r for r in caplog.records if r.getMessage().startswith("job ") and r.getMessage().endswith(": done")]
+    targets = [r for r in finished if r.job_id in ("target-1", "target-2")]
+    batch_jobs = [r for r in finished if r not in targets]
+    assert len(batch_jobs) >= 2, "the seed and the execution job ran (and the monitor, if any)"
+    assert {r.batch_id for r in batch_jobs} == {batch_id}
+    assert all(r.job_id in r.getMessage() for r in batch_jobs)
+    assert len(targets) == 2 and {r.batch_id for r in targets} == {None}, "revived by the batch, not part of it"
