@@ -2,9 +2,12 @@
 
 Three context variables hold the request id (set by the web for each request), the job id and
 the batch id (set by the executor around each job). The log record factory installed by
-:func:`configure_logging` copies them onto every record when it is made, so a line logged anywhere below (a service, a
-library) carries them without being passed them. Context variables are per thread and per
+:func:`configure_logging` copies them onto every record when it is made, so a line logged
+anywhere below (a service, a library) carries them without being passed them. Context variables are per thread and per
 asyncio task, so the web's threads and the executor's threads never see each other's values.
+
+``request_id``, ``job_id``, ``batch_id`` and ``context`` are therefore attributes of every record:
+a log call must not pass them in ``extra=`` (the logging module refuses to overwrite them).
 
 Two formats: ``text`` (the default, for a person at a terminal) and ``json`` (one JSON object
 per line, for log shippers), chosen by ``LOG_FORMAT``. Stdlib only: app.core needs nothing else.
