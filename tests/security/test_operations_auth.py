@@ -2,10 +2,13 @@
 with HTTP Basic like every route, or with METRICS_TOKEN as a bearer token instead."""
 
 import pytest
+from werkzeug.test import Client
 
 from app import create_app
 from app.api.auth import PUBLIC_ENDPOINTS
 from app.api.metrics import BAD_TOKEN
+from app.services.metrics import worker_metrics_app
+from config import BaseConfig, ConfigurationError
 from tests.conftest import RecordingDispatcher
 from tests.security.conftest import basic
 
@@ -78,3 +81,27 @@ def test_basic_credentials_never_reach_the_logs(secure_client, admin, caplog):
     assert "wrong-Pa55word" not in logged and "admin-secret" not in logged
     assert "Authorization" not in logged and "Basic " not in logged
     assert "GET /engine-rest/job/count 200" in logged, "the access line is there, without the header"
+
+
+def test_a_worker_metrics_port_needs_a_token_while_authentication_is_on():
+    class Guarded(BaseConfig):
+        AUTH_ENABLED = True
+        WORKER_METRICS_PORT = 9100
+        METRICS_TOKEN = None
+
+    with pytest.raises(ConfigurationError, match="WORKER_METRICS_PORT needs METRICS_TOKEN"):
+        Guarded.validate()
+    Guarded.METRICS_TOKEN = TOKEN
+    Guarded.validate()
+    Guarded.METRICS_TOKEN, Guarded.AUTH_ENABLED = None, False
+    Guarded.validate()  # without authentication the port may be open (like every route then)
+
+
+def test_the_worker_endpoint_wants_the_token_and_serves_only_metrics(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    client = Client(worker_metrics_app(TOKEN))
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer nope"}).status_code == 401
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200 and response.content_type.startswith("text/plain; version=")
+    assert client.get("/other", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 404
