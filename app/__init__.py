@@ -4,14 +4,15 @@
 Celery entry point (``workers.celery_app``), by ``flask --app app`` and by the tests.
 """
 
-import logging
 import sqlite3
 from pathlib import Path
 
+from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from app.core.logs import configure_logging
 from config import select_config
 
 
@@ -32,10 +33,7 @@ def create_app(config_object=None, overrides=None, serving=False):
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config)
     app.json.sort_keys = False
 
-    logging.basicConfig(
-        level=app.config["LOG_LEVEL"],
-        format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s",
-    )
+    configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -96,6 +94,8 @@ def _init_extensions(app):
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
+    # Read once: /health/ready compares the database with it at every probe.
+    app.extensions["migration_heads"] = tuple(ScriptDirectory(str(_migrations_dir())).get_heads())
     register_error_handlers(app)
     celery_init_app(app)
     init_handlers(app)
@@ -108,7 +108,9 @@ def _migrations_dir():
 def _register_blueprints(app):
     from app.api import register_blueprints
     from app.api.auth import init_authentication
+    from app.api.request_context import init_request_context
 
+    init_request_context(app)  # first: a request refused by authentication has an id too
     init_authentication(app)
     register_blueprints(app)
 

@@ -22,6 +22,7 @@ Linux the children also get SIGTERM if the supervisor is killed outright.
 import argparse
 import importlib.util
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -85,6 +86,19 @@ def prepare_database(flask_app):
     return created
 
 
+def fresh_metrics_dir(instance_dir):
+    """The web and the worker write their metrics to one directory, so that the web's
+    ``/metrics`` sums both (spec A22); emptied at each start (counters start at zero with the
+    processes). ``PROMETHEUS_MULTIPROC_DIR`` from the environment is used as it is."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        return given
+    directory = instance_dir / "metrics"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    return str(directory)
+
+
 def worker_command(config):
     command = [
         sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
@@ -108,6 +122,7 @@ def web_command(host, port):
             "-b", f"{host}:{port}",
             "--workers", "1", "--threads", str(WEB_THREADS),
             "--graceful-timeout", "10",
+            "-c", "python:config.gunicorn",
             "app:create_app(serving=True)",
         ]
     return "werkzeug", [
@@ -286,7 +301,8 @@ def main(argv=None):
     local_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     base_url = f"http://{local_host}:{port}{config['REST_BASE_PATH']}"
 
-    env = dict(os.environ, APP_ENV=APP_ENV, INSTANCE_DIR=str(instance_dir), PORT=str(port), PYTHONUNBUFFERED="1")
+    env = dict(os.environ, APP_ENV=APP_ENV, INSTANCE_DIR=str(instance_dir), PORT=str(port), PYTHONUNBUFFERED="1",
+               PROMETHEUS_MULTIPROC_DIR=fresh_metrics_dir(instance_dir))
     supervisor = Supervisor(env=env, cwd=str(ROOT_DIR))
     supervisor.install_signal_handlers()
     exit_code = 0
@@ -295,7 +311,9 @@ def main(argv=None):
         server, command = web_command(host, port)
         supervisor.start(f"web server ({server})", command)
 
-        if wait_until_ready(supervisor, f"{base_url}/job/count", READY_TIMEOUT_SECONDS, config["AUTH_ENABLED"]):
+        # The liveness check: public, and quiet at INFO (a poll every 0.2 s is not an event).
+        live_url = f"http://{local_host}:{port}/health/live"
+        if wait_until_ready(supervisor, live_url, READY_TIMEOUT_SECONDS, config["AUTH_ENABLED"]):
             curl_host = "localhost" if local_host == "127.0.0.1" else local_host
             broker = _redact(config["BROKER_URL"])
             if broker.startswith("filesystem://"):
@@ -305,6 +323,7 @@ def main(argv=None):
                 f"  database: {_redact(config['SQLALCHEMY_DATABASE_URI'])}\n"
                 f"  broker:   {broker}\n"
                 f"  auth:     {auth_line(config, host)}\n"
+                f"  health:   http://{curl_host}:{port}/health/ready, metrics: http://{curl_host}:{port}/metrics\n"
                 f"  try:      curl -s {'-u USER:PASSWORD ' if config['AUTH_ENABLED'] else ''}"
                 f"-X POST {curl_host}:{port}{config['REST_BASE_PATH']}/job "
                 "-H 'Content-Type: application/json' -d '{\"noRetriesLeft\":true}'\n"
@@ -312,7 +331,7 @@ def main(argv=None):
                 flush=True,
             )
         elif not supervisor.stop_requested.is_set() and not supervisor.dead_child():
-            say(f"the web server did not answer {base_url}/job/count within {READY_TIMEOUT_SECONDS} s")
+            say(f"the web server did not answer {live_url} within {READY_TIMEOUT_SECONDS} s")
             exit_code = EXIT_STARTUP_FAILED
 
         while exit_code == 0 and not supervisor.stop_requested.is_set():

@@ -112,6 +112,8 @@ class BaseConfig:
     REST_BASE_PATH = "/" + env_str("REST_BASE_PATH", "/engine-rest").strip("/")
     OUTPUT_TIMEZONE = env_str("OUTPUT_TIMEZONE", "UTC")
     LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+    # "text" for a terminal, "json" (one object per line) for log shippers (README "Logs").
+    LOG_FORMAT = env_str("LOG_FORMAT", "text").lower()
     # Camunda's queryMaxResultsLimit. None: unbounded lists are streamed with constant memory (A12).
     QUERY_MAX_RESULTS_LIMIT = env_int("QUERY_MAX_RESULTS_LIMIT", None, minimum=1)
     # Rows fetched per round trip when streaming an unbounded list.
@@ -181,6 +183,17 @@ class BaseConfig:
     BATCH_POLL_TIME_SECONDS = env_float("BATCH_POLL_TIME", 30.0, minimum=0.1)
     BATCH_JOB_PRIORITY = env_int("BATCH_JOB_PRIORITY", 0)
 
+    # --- operations (README "Health checks" and "Metrics", spec A22) ---
+    # Each readiness check (database, broker) gives up after this long.
+    HEALTH_TIMEOUT_SECONDS = env_float("HEALTH_TIMEOUT_SECONDS", 2.0, minimum=0.1)
+    # Set: GET /metrics wants "Authorization: Bearer <token>" instead of HTTP Basic.
+    METRICS_TOKEN = env_str("METRICS_TOKEN")
+    # How long one process reuses the job, batch and worker counts read from the database.
+    METRICS_CACHE_SECONDS = env_float("METRICS_CACHE_SECONDS", 30.0, minimum=0)
+    # Set: each Celery worker serves its pool children's metrics on this port (GET /metrics).
+    WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", None, minimum=1)
+    WORKER_METRICS_HOST = env_str("WORKER_METRICS_HOST", "0.0.0.0")
+
     # --- demo data on first start (embedded mode) ---
     DEMO_DATA_ON_FIRST_START = False
 
@@ -200,6 +213,11 @@ class BaseConfig:
     @classmethod
     def validate(cls):
         """Fail fast with a message an operator can act on."""
+        if cls.LOG_FORMAT not in ("text", "json"):
+            raise ConfigurationError(f"LOG_FORMAT must be text or json, got {cls.LOG_FORMAT!r}")
+        if cls.WORKER_METRICS_PORT and cls.AUTH_ENABLED and not cls.METRICS_TOKEN:
+            raise ConfigurationError("WORKER_METRICS_PORT needs METRICS_TOKEN while authentication is on: a worker's "
+                                     "metrics endpoint accepts only that bearer token")
         if cls.JOB_DEAD_WORKER_SECONDS < 2 * cls.JOB_HEARTBEAT_INTERVAL_SECONDS:
             raise ConfigurationError(
                 f"JOB_DEAD_WORKER_SECONDS ({cls.JOB_DEAD_WORKER_SECONDS:g}) must be at least twice "
@@ -240,6 +258,8 @@ class TestConfig(BaseConfig):
     BROKER_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:1/0")
     BROKER_FOLDER = env_str("BROKER_FOLDER", str(INSTANCE_DIR / "test-broker"))
     JOB_DEMO_HANDLERS = True
+    # Every scrape reads the database: a test sees the state it has just made.
+    METRICS_CACHE_SECONDS = 0.0
     # The suite runs without authentication; tests/security builds apps with it on. Cheap
     # hashes keep those tests fast (the parameters travel inside each hash).
     AUTH_ENABLED = False

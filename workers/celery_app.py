@@ -11,6 +11,16 @@ others through its stale heartbeat.
 
 import logging
 import os
+import shutil
+import tempfile
+
+# Before anything imports prometheus_client (it picks its mode once): a worker that serves its
+# pool children's metrics (WORKER_METRICS_PORT) needs them to write to a shared directory.
+# A directory made here is removed when the worker shuts down.
+_CREATED_METRICS_DIR = None
+if os.environ.get("WORKER_METRICS_PORT") and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _CREATED_METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+        prefix="jobservice-worker-metrics-")
 
 from celery import signals
 from celery.concurrency.prefork import TaskPool as PreforkPool
@@ -18,6 +28,7 @@ from celery.concurrency.prefork import TaskPool as PreforkPool
 from app import create_app
 from app.extensions import db
 from app.services.executor.runtime import ExecutorRuntime
+from app.services.metrics import serve_worker_metrics
 
 # serving=True: refuses to start with authentication on and no administrator. No pre-ping per
 # checkout: a worker runs thousands of short transactions, and its loops retry one that fails on
@@ -59,6 +70,22 @@ def _start_runtime_in_this_process(sender=None, **kwargs):
     if isinstance(getattr(sender, "pool", None), PreforkPool) or "executor_runtime" in flask_app.extensions:
         return
     _start_runtime(in_pool_child=False)
+
+
+@signals.worker_ready.connect
+def _serve_metrics(**kwargs):
+    """WORKER_METRICS_PORT: this worker's main process serves the metrics its pool children
+    write (README "Metrics", spec A22)."""
+    port = flask_app.config["WORKER_METRICS_PORT"]
+    if port:
+        serve_worker_metrics(flask_app.config["WORKER_METRICS_HOST"], port, flask_app.config["METRICS_TOKEN"])
+        logging.getLogger(__name__).info("serving this worker's metrics on port %s (GET /metrics)", port)
+
+
+@signals.worker_shutdown.connect
+def _remove_metrics_dir(**kwargs):
+    if _CREATED_METRICS_DIR and os.getpid() == _MAIN_PID:
+        shutil.rmtree(_CREATED_METRICS_DIR, ignore_errors=True)
 
 
 @signals.worker_process_shutdown.connect

@@ -10,12 +10,14 @@ from app.api import (
     authorizations,
     batches,
     groups,
+    health,
     historic_batches,
     identity,
     incidents,
     ingest,
     job_definitions,
     jobs,
+    metrics,
     tenants,
     users,
 )
@@ -33,3 +35,6 @@ def register_blueprints(app):
         app.register_blueprint(blueprint, url_prefix=f"{base}/engine/default",
                                name=f"default_engine_{blueprint.name}")
     app.register_blueprint(ingest.bp, url_prefix="/api")
+    # Operations, outside the Camunda namespace (spec A22).
+    app.register_blueprint(health.bp, url_prefix="/health")
+    app.register_blueprint(metrics.bp, url_prefix="/metrics")

@@ -3,8 +3,9 @@
 With ``AUTH_ENABLED`` on, one ``before_request`` hook on the application (not on a blueprint,
 so a route added later is covered without anyone remembering to) authenticates each request
 before it is routed: an unknown path or a wrong method answers 401 as well, so nothing about
-the API is visible without credentials. Only endpoints in :data:`PUBLIC_ENDPOINTS` (health
-checks, when there are any) are let through; tests/security enumerates the URL map to prove it.
+the API is visible without credentials. Only endpoints in :data:`PUBLIC_ENDPOINTS` (the health
+checks) are let through, and ``/metrics`` when ``METRICS_TOKEN`` guards it instead (spec A22);
+tests/security enumerates the URL map to prove it.
 
 A missing, malformed or wrong credential is a 401 with ``WWW-Authenticate: Basic
 realm="default"`` (the engine name, as Camunda's realm) and Camunda's error JSON; the message
@@ -24,8 +25,11 @@ from app.services.auth import authenticate, init_credential_cache
 log = logging.getLogger(__name__)
 
 REALM = "default"
-# Endpoint names served without authentication (e.g. a future "health.live"); keep it short.
-PUBLIC_ENDPOINTS = frozenset()
+# Endpoint names served without authentication: the health checks (app.api.health); keep it short.
+PUBLIC_ENDPOINTS = frozenset({"health.live", "health.ready"})
+# Endpoints that check a token of their own when one is configured (app.api.metrics): the Basic
+# check is skipped for them then, never otherwise.
+TOKEN_ENDPOINTS = {"metrics.metrics": "METRICS_TOKEN"}
 
 MISSING = "Authentication required: send HTTP Basic credentials (Authorization: Basic base64(user:password))"
 MALFORMED = "The Authorization header is not HTTP Basic credentials (Authorization: Basic base64(user:password))"
@@ -71,6 +75,9 @@ def basic_credentials(header):
 
 def require_authentication():
     if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    token_setting = TOKEN_ENDPOINTS.get(request.endpoint)
+    if token_setting and current_app.config[token_setting]:
         return None
     header = request.headers.get("Authorization")
     if not header:

@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, case, delete, insert, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.core.dates import utcnow
+from app.core.logs import job_context
 from app.extensions import db
 from app.models.tables import job_table, stacktrace_table
 from app.services.dispatch import wake_executor_after_commit
@@ -77,7 +78,8 @@ def execute_job(job_id, token, revision, failures=None):
     if job is None:
         log.info("job %s is no longer held by %s at revision %s; nothing to do", job_id, token, revision)
         return _release_stale_lock(job_id, token)
-    return run_job(job, failures)
+    with job_context(job.id, job.batch_id):
+        return run_job(job, failures)
 
 
 def run_job(job, failures=None, autocommit=None, guard=None):

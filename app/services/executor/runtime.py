@@ -40,12 +40,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from app.core.dates import utcnow
+from app.core.logs import job_context
 from app.core.names import TASK_ACQUIRE
 from app.extensions import db
 from app.models.tables import worker_table
 from app.services.executor import workers
 from app.services.executor.acquire import acquire_round
 from app.services.executor.execute import record_failure, run_job
+from app.services.metrics import observe_dead_workers, observe_job, observe_round
 
 log = logging.getLogger(__name__)
 
@@ -261,6 +263,7 @@ class ExecutorRuntime:
                 self._beat_if_stale()
                 size = self.round_size()
                 jobs = acquire_round(self.worker_id, size, connection=autocommit)
+                observe_round(len(jobs))
                 if not jobs:
                     return ran
                 with self._lock:
@@ -284,15 +287,18 @@ class ExecutorRuntime:
 
     def _run_next(self, autocommit):
         job = self._round[0]
-        started = time.monotonic()
-        # A database error propagates: the job stays at the head of the round.
-        outcome = run_job(job, autocommit=autocommit, guard=self._time_limited)
-        seconds = time.monotonic() - started
-        with self._lock:
-            self._round.popleft()
-        self._job_seconds = seconds if self._job_seconds is None else (
-            DURATION_WEIGHT * seconds + (1 - DURATION_WEIGHT) * self._job_seconds)
-        log.debug("job %s: %s", job.id, outcome)
+        # Every line logged while the job runs names it and its batch (spec A22).
+        with job_context(job.id, job.batch_id):
+            started = time.monotonic()
+            # A database error propagates: the job stays at the head of the round.
+            outcome = run_job(job, autocommit=autocommit, guard=self._time_limited)
+            seconds = time.monotonic() - started
+            with self._lock:
+                self._round.popleft()
+            self._job_seconds = seconds if self._job_seconds is None else (
+                DURATION_WEIGHT * seconds + (1 - DURATION_WEIGHT) * self._job_seconds)
+            observe_job(job.handler_type, outcome, seconds)
+            log.debug("job %s: %s", job.id, outcome)
         return outcome
 
     @contextmanager
@@ -424,10 +430,12 @@ class ExecutorRuntime:
         w = worker_table.c
         dead = db.session.execute(select(w.id, w.heartbeat_at).where(w.heartbeat_at < workers.dead_before(now))).all()
         db.session.commit()
-        for worker_id, heartbeat_at in dead:
-            if worker_id not in self._dead_seen and worker_id != self.worker_id:
-                log.warning("worker %s is dead (no heartbeat since %s UTC); live workers take its jobs over",
-                            worker_id, heartbeat_at.isoformat(timespec="seconds"))
+        newly_dead = [(worker_id, heartbeat_at) for worker_id, heartbeat_at in dead
+                      if worker_id not in self._dead_seen and worker_id != self.worker_id]
+        observe_dead_workers(len(newly_dead))
+        for worker_id, heartbeat_at in newly_dead:
+            log.warning("worker %s is dead (no heartbeat since %s UTC); live workers take its jobs over",
+                        worker_id, heartbeat_at.isoformat(timespec="seconds"))
         self._dead_seen = {worker_id for worker_id, _ in dead}
         purged = workers.purge_dead_workers(now)
         if purged:
