@@ -33,7 +33,7 @@ from app.core.text import is_storable
 from app.extensions import db
 from app.models import new_id
 from app.models.tables import batch_element_table, batch_table, historic_batch_table, job_definition_table, job_table
-from app.services.batches.types import SliceResult, get_batch_type
+from app.services.batches.types import SlicePosition, SliceResult, get_batch_type
 from app.services.dispatch import wake_executor_after_commit
 from app.services.incidents import delete_failed_job_incidents
 from app.services.sql import is_postgres
@@ -79,24 +79,29 @@ def _insert_elements(batch_id, selection, invocations):
     return result.rowcount
 
 
-def create_batch(type_name, request, user_id=None):
+def create_batch(type_name, request, user_id=None, before_write=None):
     """Create a batch of the registered type ``type_name`` for a loaded ``request``, in one
     transaction, and commit; returns the batch row (a mapping).
 
     The type's checks raise before anything is written; an empty selection raises the type's
-    ``empty_selection_message`` and leaves nothing behind either.
+    ``empty_selection_message`` and leaves nothing behind either. ``before_write(batch_id)``, if
+    given, runs in the same transaction before the first write of the batch (the idempotency
+    key's row, app.services.batches.idempotency); whatever it raises rolls everything back.
     """
     batch_type = get_batch_type(type_name)
     selection = batch_type.selection(request)
     if selection.query is None and not selection.ids:
         raise InvalidRequest(batch_type.empty_selection_message)
-    invocations = invocations_per_batch_job(batch_type.name)
+    stored_type = batch_type.stored_type
+    invocations = invocations_per_batch_job(stored_type)
     per_seed = current_app.config["BATCH_JOBS_PER_SEED"]
     now = utcnow()
     batch_id = new_id()
     try:
         # Cheap checks (a probe at most) before the selection is written.
         batch_type.validate(request, selection)
+        if before_write is not None:
+            before_write(batch_id)
         configuration = batch_type.configuration(request)
         elements = _insert_elements(batch_id, selection, invocations)
         if elements == 0:
@@ -106,11 +111,11 @@ def create_batch(type_name, request, user_id=None):
             dict(id=definition_id, job_type=job_type, job_configuration=batch_id, suspended=False)
             for definition_id, job_type in ((seed_definition, HANDLER_BATCH_SEED),
                                             (monitor_definition, HANDLER_BATCH_MONITOR),
-                                            (execution_definition, batch_type.name))
+                                            (execution_definition, stored_type))
         ])
         # The columns the runtime batch and its history share.
         shared = dict(
-            id=batch_id, type=batch_type.name, total_jobs=math.ceil(elements / invocations),
+            id=batch_id, type=stored_type, total_jobs=math.ceil(elements / invocations),
             batch_jobs_per_seed=per_seed, invocations_per_batch_job=invocations,
             seed_job_definition_id=seed_definition, monitor_job_definition_id=monitor_definition,
             batch_job_definition_id=execution_definition, tenant_id=None, create_user_id=user_id,
@@ -205,14 +210,22 @@ def run_execution_slice(batch_id, slice_number):
     """
     b = batch_table.c
     batch = db.session.execute(
-        select(b.type, b.configuration, b.execution_start_time).where(b.id == batch_id)).first()
+        select(b.type, b.configuration, b.execution_start_time, b.invocations_per_batch_job, b.element_count)
+        .where(b.id == batch_id)).first()
     if batch is None:
         return SliceResult()
     if batch.execution_start_time is None:
         _mark_execution_started(batch_id, utcnow())
+    batch_type = get_batch_type(batch.type)
     slice_filter = (batch_element_table.c.batch_id == batch_id, batch_element_table.c.slice == slice_number)
-    ids = db.session.execute(select(batch_element_table.c.job_id).where(*slice_filter)).scalars().all()
-    result = get_batch_type(batch.type).apply_slice(ids, batch.configuration)
+    statement = select(batch_element_table.c.job_id).where(*slice_filter)
+    if batch_type.slice_position:
+        ids = db.session.execute(statement.order_by(batch_element_table.c.job_id)).scalars().all()
+        position = SlicePosition(offset=slice_number * batch.invocations_per_batch_job, total=batch.element_count)
+        result = batch_type.apply_slice(ids, batch.configuration, position)
+    else:
+        ids = db.session.execute(statement).scalars().all()
+        result = batch_type.apply_slice(ids, batch.configuration)
     if result.missing:
         for table in (batch_table, historic_batch_table):
             db.session.execute(update(table).where(table.c.id == batch_id)

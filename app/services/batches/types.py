@@ -9,7 +9,14 @@ four things that differ, as plain functions of its request:
   ask ``selection.is_empty()`` (an ``EXISTS`` probe) to keep Camunda's message order;
 - ``selection(request)``: a :class:`Selection`, explicit ids and/or a ``SELECT id`` statement;
 - ``configuration(request)``: a JSON document stored once on the batch row;
-- ``apply_slice(ids, configuration)``: apply one slice, returning a :class:`SliceResult`.
+- ``apply_slice(ids, configuration)``: apply one slice, returning a :class:`SliceResult`. A type
+  with ``slice_position=True`` is called ``apply_slice(ids, configuration, position)`` with a
+  :class:`SlicePosition` (where the slice's first element stands among all of the batch's
+  elements), and gets its ids in ascending order (e.g. to spread due dates, A20).
+
+A type whose batches only *select* differently from another type's (Camunda's set retries by
+process instance) names that type as ``stored_as``: its batches are stored, executed and reported
+with that type's name (Camunda's ``Batch.type``), so only the stored type has execution jobs.
 
 A type's name is Camunda's ``Batch.type`` and the handler type of its execution jobs, so it is
 stored in rows and never changes once released. Each built-in type is a module of this package
@@ -50,6 +57,15 @@ class Selection:
         return not db.session.execute(select(self.query.exists())).scalar()
 
 
+@dataclass(frozen=True)
+class SlicePosition:
+    """Where a slice stands in its batch: the index of its first element (elements are numbered
+    slice by slice, ascending job id within a slice) and the batch's element count."""
+
+    offset: int
+    total: int
+
+
 @dataclass
 class SliceResult:
     """What one slice did: the ids it applied to and those whose job no longer exists."""
@@ -73,6 +89,15 @@ class BatchType:
     configuration: Callable[[Any], dict]
     apply_slice: Callable[[list, dict], SliceResult]
     validate: Callable[[Any, Selection], None] = _no_checks
+    # apply_slice takes a third argument, the SlicePosition (see the module docstring).
+    slice_position: bool = False
+    # The registered type whose name this type's batches are stored and executed under.
+    stored_as: str | None = None
+
+    @property
+    def stored_type(self):
+        """Camunda's ``Batch.type`` of this type's batches (and their execution jobs' handler type)."""
+        return self.stored_as or self.name
 
 
 _TYPES: dict[str, BatchType] = {}

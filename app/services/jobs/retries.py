@@ -35,7 +35,8 @@ def set_job_retries(ids, retries, due_date=UNSET):
     """Apply ``retries`` (and ``due_date`` unless UNSET) to the jobs ``ids`` that exist.
 
     Runs in the caller's transaction; the caller commits. Returns which ids were updated and
-    which did not exist. Waking the executor is scheduled for after the commit.
+    which did not exist. Waking the executor is scheduled for after the commit. ``due_date`` may
+    also be a dict of job id -> due date (a spread, A20): still one statement.
     """
     ids = list(dict.fromkeys(ids))
     if not ids:
@@ -50,7 +51,9 @@ def set_job_retries(ids, retries, due_date=UNSET):
         "lock_expiration_time": case((inconsistent, None), else_=c.lock_expiration_time),
         "revision": c.revision + 1,
     }
-    if due_date is not UNSET:
+    if isinstance(due_date, dict):
+        values["due_date"] = case(due_date, value=c.id, else_=c.due_date) if due_date else c.due_date
+    elif due_date is not UNSET:
         values["due_date"] = due_date
     updated = db.session.execute(
         update(job_table).where(in_ids(c.id, ids)).values(**values).returning(c.id)

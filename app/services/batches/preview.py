@@ -1,0 +1,115 @@
+"""The preview of a set-retries request (``POST /job/retries/preview``, A20): what the batch
+would select, written nowhere.
+
+The selection is the one app.services.batches.set_job_retries.selection builds for the batch
+itself, so whatever narrows that selection narrows the preview too. The answer: how many jobs
+exist in it, the explicit ids that match no job, the 20 most frequent exception messages,
+activities, job definitions and tenants with their counts, and a few job ids.
+
+On PostgreSQL the four breakdowns and the count are ONE scan of the selection: ``GROUP BY
+GROUPING SETS`` aggregates the four columns side by side in hash tables, and a window keeps
+each set's 20 largest groups in the database. SQLite, which has no grouping sets, runs one
+``GROUP BY ... ORDER BY count DESC LIMIT 20`` per breakdown.
+"""
+
+from sqlalchemy import false, func, or_, select, true, tuple_
+
+from app.core.errors import InvalidRequest
+from app.extensions import db
+from app.models.tables import job_table
+from app.services.batches.set_job_retries import NEGATIVE_RETRIES, selection
+from app.services.sql import in_ids, is_postgres
+
+TOP = 20
+SAMPLES = 10
+# Answer key -> the job column it counts.
+BREAKDOWNS = (
+    ("byExceptionMessage", "exception_message"),
+    ("byActivityId", "activity_id"),
+    ("byJobDefinitionId", "job_definition_id"),
+    ("byTenantId", "tenant_id"),
+)
+
+
+def _condition(chosen):
+    """The selection as one WHERE condition on the job table."""
+    c = job_table.c
+    parts = []
+    if chosen.ids:
+        parts.append(in_ids(c.id, chosen.ids))
+    if chosen.query is not None:
+        froms = chosen.query.get_final_froms()
+        if len(froms) == 1 and froms[0] is job_table:
+            # A SELECT id FROM job WHERE ...: its conditions apply directly (no self-join).
+            where = chosen.query.whereclause
+            parts.append(where if where is not None else true())
+        else:
+            parts.append(c.id.in_(chosen.query))
+    return or_(*parts) if parts else false()
+
+
+def _order(column, count):
+    """Largest first; ties by value, NULL last, on every database."""
+    return [count.desc(), column.is_(None), column]
+
+
+def _breakdowns_grouping_sets(where):
+    """PostgreSQL: ``{key: [(value, count)]}`` and the count, from one scan."""
+    columns = [job_table.c[name] for _, name in BREAKDOWNS]
+    inner = (select(*columns, func.grouping(*columns).label("grouping_id"), func.count().label("n"))
+             .where(where).group_by(func.grouping_sets(*[tuple_(column) for column in columns]))
+             .subquery("sets"))
+    values = [inner.c[name] for _, name in BREAKDOWNS]
+    order = [inner.c.n.desc()] + [part for value in values for part in (value.is_(None), value)]
+    ranked = select(inner, func.row_number().over(partition_by=inner.c.grouping_id, order_by=order).label("rank"),
+                    func.sum(inner.c.n).over(partition_by=inner.c.grouping_id).label("total")).subquery("ranked")
+    rows = db.session.execute(select(ranked).where(ranked.c.rank <= TOP)
+                              .order_by(ranked.c.grouping_id, ranked.c.rank)).mappings().all()
+    width = len(columns)
+    result = {key: [] for key, _ in BREAKDOWNS}
+    count = 0
+    for row in rows:
+        # grouping() sets a bit for each column NOT grouped: set i leaves exactly bit (width-1-i) clear.
+        index = next(i for i in range(width) if not row["grouping_id"] & (1 << (width - 1 - i)))
+        key, name = BREAKDOWNS[index]
+        result[key].append((row[name], row["n"]))
+        count = int(row["total"])
+    return result, count
+
+
+def _breakdowns_one_by_one(where):
+    result = {}
+    for key, name in BREAKDOWNS:
+        column = job_table.c[name]
+        count = func.count().label("n")
+        statement = select(column, count).where(where).group_by(column).order_by(*_order(column, count)).limit(TOP)
+        result[key] = [(row[0], row[1]) for row in db.session.execute(statement)]
+    total = db.session.execute(select(func.count()).select_from(job_table).where(where)).scalar_one()
+    return result, total
+
+
+def preview_set_retries(request):
+    """The preview document (JSON names) of a loaded set-retries request; reads only.
+
+    The request's checks are those of the batch, except that an empty selection is an answer
+    (``count`` 0), not a 400.
+    """
+    if request.retries < 0:
+        raise InvalidRequest(NEGATIVE_RETRIES)
+    chosen = selection(request)
+    where = _condition(chosen)
+    c = job_table.c
+    try:
+        missing = []
+        if chosen.ids:
+            found = set(db.session.execute(select(c.id).where(in_ids(c.id, chosen.ids))).scalars())
+            missing = [job_id for job_id in chosen.ids if job_id not in found]
+        breakdowns, count = (_breakdowns_grouping_sets if is_postgres() else _breakdowns_one_by_one)(where)
+        samples = db.session.execute(select(c.id).where(where).limit(SAMPLES)).scalars().all() if count else []
+    finally:
+        db.session.rollback()  # end the read
+    answer = {"count": count, "missingJobIds": missing}
+    for key, _ in BREAKDOWNS:
+        answer[key] = [{"value": value, "count": int(n)} for value, n in breakdowns[key]]
+    answer["sampleJobIds"] = samples
+    return answer
