@@ -14,7 +14,7 @@ slices are those of app.services.batches.set_job_retries.
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, true
 
 from app.core.names import BATCH_TYPE_SET_JOB_RETRIES, BATCH_TYPE_SET_JOB_RETRIES_BY_PROCESS
 from app.models.tables import job_table
@@ -62,7 +62,7 @@ def selection(request):
     if request.process_instance_ids:
         chosen.append(in_ids(c.process_instance_id, sorted(set(request.process_instance_ids))))
     if request.process_instance_query is not None:
-        chosen.append(and_(*_query_conditions(request.process_instance_query)))
+        chosen.append(and_(true(), *_query_conditions(request.process_instance_query)))
     query = select_job_ids(_JobFilters()).where(c.process_instance_id.isnot(None), or_(*chosen))
     return Selection.of(None, query)
 
