@@ -113,7 +113,8 @@ def test_a_key_expires_after_the_ttl(app, client, targets):
     ids = targets(1, retries=0)
     first = post(client, RETRIES, {"retries": 1, "jobIds": ids}, "k-7").get_json()
     with app.app_context():
-        db.session.execute(update(IdempotencyKey.__table__).values(create_time=utcnow() - timedelta(hours=24, seconds=1)))
+        expired = utcnow() - timedelta(hours=24, seconds=1)
+        db.session.execute(update(IdempotencyKey.__table__).values(create_time=expired))
         db.session.commit()
         db.session.remove()
     second = post(client, RETRIES, {"retries": 2, "jobIds": ids}, "k-7")
