@@ -21,19 +21,21 @@ from benchmarks.scenarios import (
     s5_memory,
     s6_executor,
     s7_curve,
+    s8_preview,
 )
 
-MODULES = (s1_batch, s2_defaults, s3_creation, s4_queries, s5_memory, s6_executor, s7_curve,
+MODULES = (s1_batch, s2_defaults, s3_creation, s4_queries, s5_memory, s6_executor, s7_curve, s8_preview,
            r1_worker_kill, r2_redis_restart, r3_postgres_restart)
 TITLES = {module.KEY: module.TITLE for module in MODULES}
-MAIN = ("1", "2", "3", "4", "5", "6")  # one RESULTS.md section per N
+MAIN = ("1", "2", "3", "4", "5", "6", "8")  # one RESULTS.md section per N
 CURVE = ("7",)  # a section of its own per N
 RECOVERY = ("R1", "R2", "R3")  # one section, their own data
-DEFAULT = "1,2,3,4,5,6,7"
+DEFAULT = "1,2,3,4,5,6,7,8"
 
 PLAN = (
     ("4", "web", s4_queries.run),
     ("3", "web", s3_creation.run),
+    ("8", "web", s8_preview.run),
     ("5", "web", s5_memory.stream),
     ("1", "web", s1_batch.run),  # the workers join once the slice statements are captured
     ("2", None, s2_defaults.run),
