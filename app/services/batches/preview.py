@@ -12,7 +12,9 @@ each set's 20 largest groups in the database. SQLite, which has no grouping sets
 ``GROUP BY ... ORDER BY count DESC LIMIT 20`` per breakdown.
 """
 
-from sqlalchemy import false, func, or_, select, true, tuple_
+import json
+
+from sqlalchemy import bindparam, false, func, or_, select, true, tuple_
 
 from app.core.errors import InvalidRequest
 from app.extensions import db
@@ -31,12 +33,21 @@ BREAKDOWNS = (
 )
 
 
+def _in_explicit_ids(column, ids):
+    """``column`` among the explicit ids, sent as one parameter on every database (an array on
+    PostgreSQL; a JSON text read by ``json_each`` on SQLite, which limits bound variables)."""
+    if is_postgres():
+        return in_ids(column, ids)
+    values = func.json_each(bindparam(None, value=json.dumps(list(ids)), unique=True)).table_valued("value")
+    return column.in_(select(values.c.value))
+
+
 def _condition(chosen):
     """The selection as one WHERE condition on the job table."""
     c = job_table.c
     parts = []
     if chosen.ids:
-        parts.append(in_ids(c.id, chosen.ids))
+        parts.append(_in_explicit_ids(c.id, chosen.ids))
     if chosen.query is not None:
         froms = chosen.query.get_final_froms()
         if len(froms) == 1 and froms[0] is job_table:
@@ -102,7 +113,7 @@ def preview_set_retries(request):
     try:
         missing = []
         if chosen.ids:
-            found = set(db.session.execute(select(c.id).where(in_ids(c.id, chosen.ids))).scalars())
+            found = set(db.session.execute(select(c.id).where(_in_explicit_ids(c.id, chosen.ids))).scalars())
             missing = [job_id for job_id in chosen.ids if job_id not in found]
         breakdowns, count = (_breakdowns_grouping_sets if is_postgres() else _breakdowns_one_by_one)(where)
         samples = db.session.execute(select(c.id).where(where).limit(SAMPLES)).scalars().all() if count else []

@@ -23,6 +23,7 @@ from app.services.incidents import create_failed_job_incidents, delete_failed_jo
 from app.services.sql import in_ids
 
 UNSET = object()  # "dueDate absent": leave due dates alone (None means: set them to null)
+DUE_DATE_CASE_CHUNK = 500  # ids per UPDATE when each job gets its own due date
 
 
 @dataclass
@@ -41,6 +42,15 @@ def set_job_retries(ids, retries, due_date=UNSET):
     ids = list(dict.fromkeys(ids))
     if not ids:
         return RetriesResult()
+    if isinstance(due_date, dict) and len(ids) > DUE_DATE_CASE_CHUNK:
+        # A spread's CASE carries two parameters per id: chunks keep each statement small.
+        result = RetriesResult()
+        for start in range(0, len(ids), DUE_DATE_CASE_CHUNK):
+            chunk = ids[start:start + DUE_DATE_CASE_CHUNK]
+            part = set_job_retries(chunk, retries, {job_id: due_date[job_id] for job_id in chunk})
+            result.updated += part.updated
+            result.missing += part.missing
+        return result
     c = job_table.c
     # Camunda's inconsistent lock (JobEntity): an owner without expiry, or a failed job still
     # locked. SET expressions see the row's values before the update.
