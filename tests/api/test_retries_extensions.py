@@ -138,6 +138,7 @@ def test_preview_breakdowns_are_the_20_largest_largest_first(client, targets):
 
 
 def test_preview_takes_more_explicit_ids_than_a_statement_takes_parameters(client, targets):
+    """40,000 ids: more than SQLite's default limit of 32,766 bound variables per statement."""
     ids = targets(2, retries=3)
     absent = [f"absent-{index:05d}" for index in range(40_000)]
     response = client.post("/engine-rest/job/retries/preview", json={"retries": 1, "jobIds": absent + ids})
@@ -175,7 +176,7 @@ def test_preview_refuses_what_the_batch_refuses(client, targets, body, message):
 
 @pytest.mark.parametrize("invocations, chunk", [(1000, 500), (3, 500), (1000, 4)])
 def test_spread_due_dates_evenly_from_the_batch_creation(app, client, targets, batch_config, monkeypatch,
-                                                          invocations, chunk):
+                                                         invocations, chunk):
     batch_config(INVOCATIONS_PER_BATCH_JOB=invocations, BATCH_JOBS_PER_SEED=2)
     monkeypatch.setattr("app.services.jobs.retries.DUE_DATE_CASE_CHUNK", chunk)  # 4: three UPDATEs a slice
     ids = sorted(targets(10, retries=0, dueDate="2020-01-01T00:00:00.000+0000"))
