@@ -14,7 +14,7 @@ each set's 20 largest groups in the database. SQLite, which has no grouping sets
 
 import json
 
-from sqlalchemy import bindparam, false, func, or_, select, true, tuple_
+from sqlalchemy import String, bindparam, false, func, literal, or_, select, true, tuple_, union_all
 
 from app.core.errors import InvalidRequest
 from app.extensions import db
@@ -65,26 +65,40 @@ def _order(column, count):
 
 
 def _breakdowns_grouping_sets(where):
-    """PostgreSQL: ``{key: [(value, count)]}`` and the count, from one scan."""
+    """PostgreSQL: ``{key: [(value, count)]}`` and the count, from one scan of the selection.
+
+    The grouping sets' rows are materialised once (a CTE read five times); each breakdown takes
+    its 20 largest groups with a top-N sort (no full sort, even when every job has a message of
+    its own), and the count is the sum of the smallest set's groups (the tenants).
+    """
     columns = [job_table.c[name] for _, name in BREAKDOWNS]
-    inner = (select(*columns, func.grouping(*columns).label("grouping_id"), func.count().label("n"))
-             .where(where).group_by(func.grouping_sets(*[tuple_(column) for column in columns]))
-             .subquery("sets"))
-    values = [inner.c[name] for _, name in BREAKDOWNS]
-    order = [inner.c.n.desc()] + [part for value in values for part in (value.is_(None), value)]
-    ranked = select(inner, func.row_number().over(partition_by=inner.c.grouping_id, order_by=order).label("rank"),
-                    func.sum(inner.c.n).over(partition_by=inner.c.grouping_id).label("total")).subquery("ranked")
-    rows = db.session.execute(select(ranked).where(ranked.c.rank <= TOP)
-                              .order_by(ranked.c.grouping_id, ranked.c.rank)).mappings().all()
+    sets = (select(*columns, func.grouping(*columns).label("grouping_id"), func.count().label("n"))
+            .where(where).group_by(func.grouping_sets(*[tuple_(column) for column in columns]))
+            .cte("sets"))
     width = len(columns)
+    branches = []
+    for index, (_, name) in enumerate(BREAKDOWNS):
+        # grouping() sets a bit for each column NOT grouped: set i leaves only bit (width-1-i) clear.
+        only_this = (1 << width) - 1 - (1 << (width - 1 - index))
+        value = sets.c[name]
+        top = (select(literal(index).label("breakdown"), value.label("value"), sets.c.n.label("n"))
+               .where(sets.c.grouping_id == only_this).order_by(*_order(value, sets.c.n)).limit(TOP)
+               .subquery(f"top_{index}"))
+        # The order again over the 20 rows, as a column: a UNION ALL keeps no order of its own.
+        rank = func.row_number().over(order_by=_order(top.c.value, top.c.n)).label("rank")
+        branches.append(select(top.c.breakdown, top.c.value, top.c.n, rank))
+    total = select(literal(-1).label("breakdown"), literal(None, String).label("value"),
+                   func.coalesce(func.sum(sets.c.n), 0).label("n"), literal(0).label("rank")
+                   ).where(sets.c.grouping_id == (1 << width) - 2)
+    both = union_all(*branches, total).subquery("breakdowns")
     result = {key: [] for key, _ in BREAKDOWNS}
     count = 0
-    for row in rows:
-        # grouping() sets a bit for each column NOT grouped: set i leaves exactly bit (width-1-i) clear.
-        index = next(i for i in range(width) if not row["grouping_id"] & (1 << (width - 1 - i)))
-        key, name = BREAKDOWNS[index]
-        result[key].append((row[name], row["n"]))
-        count = int(row["total"])
+    statement = select(both.c.breakdown, both.c.value, both.c.n).order_by(both.c.breakdown, both.c.rank)
+    for breakdown, value, n in db.session.execute(statement):
+        if breakdown < 0:
+            count = int(n)
+        else:
+            result[BREAKDOWNS[breakdown][0]].append((value, n))
     return result, count
 
 
