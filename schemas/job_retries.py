@@ -161,8 +161,8 @@ def _process_instance_query(query):
             raise InvalidRequest(
                 f"processInstanceQuery.{key} cannot be answered from the jobs: only "
                 f"{', '.join(_PROCESS_INSTANCE_FILTERS)} are supported here")
-        if value is None:
-            continue
+        if value is None or value == []:
+            continue  # no filter, as in every query of ours
         valid = {"list": lambda v: isinstance(v, list) and all(isinstance(i, str) and is_storable(i) for i in v),
                  "text": lambda v: isinstance(v, str) and is_storable(v),
                  "flag": lambda v: isinstance(v, bool)}[kind]

@@ -263,8 +263,11 @@ def retried(app, instances):
     ({"processInstanceQuery": {"withoutTenantId": True}}, {"pi-2"}),
     ({"processInstanceQuery": {"processInstanceIds": ["pi-3"], "sortBy": "instanceId", "sortOrder": "asc"}},
      {"pi-3"}),
-    # An empty query matches every process instance, never a job without one.
+    # An empty query matches every process instance, never a job without one; an empty list or
+    # null is no filter.
     ({"processInstanceQuery": {}}, {"pi-1", "pi-2", "pi-3"}),
+    ({"processInstanceQuery": {"processDefinitionKeyIn": [], "tenantIdIn": None, "withoutTenantId": False}},
+     {"pi-1", "pi-2", "pi-3"}),
 ])
 def test_retries_by_process_instance(app, client, instances, body, expected):
     response = client.post("/engine-rest/process-instance/job-retries", json={"retries": 5, **body})
