@@ -12,6 +12,7 @@ from app.core.errors import ApiError
 from app.core.names import BATCH_TYPE_SET_JOB_RETRIES
 from app.extensions import db
 from app.services.batches.engine import create_batch
+from app.services.batches.preview import preview_set_retries
 from app.services.batches.query import element_progress, get_batch, get_historic_batch, list_batch_statistics
 from app.services.demo import create_demo_jobs
 from schemas.batch import batch_dto, batch_statistics_dto, historic_batch_dto
@@ -126,18 +127,27 @@ def _watch_then_print_history(batch_id, interval, zone):
 @click.option("--due-date", default=None, metavar="DATE",
               help="Also set this due date, e.g. 2030-01-31T12:00:00.000+0000.")
 @click.option("--clear-due-date", is_flag=True, help="Also set the due dates to null.")
+@click.option("--spread", default=None, metavar="SECONDS",
+              help="Spread the revived jobs' due dates evenly from now over SECONDS (not with a due date).")
+@click.option("--preview", is_flag=True,
+              help="Print what the batch would select (as POST /job/retries/preview) and write nothing.")
 @click.option("--watch", is_flag=True, help="Show the batch's progress until it completes (needs a worker).")
 @click.option("--interval", default=0.5, show_default=True, type=click.FloatRange(min=0.05),
               help="Seconds between progress polls with --watch.")
 @with_appcontext
-def set_retries(retries, ids, query, due_date, clear_due_date, watch, interval):
+def set_retries(retries, ids, query, due_date, clear_due_date, spread, preview, watch, interval):
     """Set job retries asynchronously: create a set-job-retries batch, as POST /job/retries does.
 
-    Prints the batch; with --watch, its progress and then the historic batch.
+    Prints the batch; with --watch, its progress and then the historic batch. With --preview,
+    prints what the batch would select and exits without writing anything.
     """
     if due_date is not None and clear_due_date:
         raise click.UsageError("use --due-date or --clear-due-date, not both")
+    if preview and watch:
+        raise click.UsageError("use --preview or --watch, not both")
     body = {"retries": retries}
+    if spread is not None:
+        body["dueDateSpreadSeconds"] = spread
     if ids is not None:
         body["jobIds"] = [part.strip() for part in ids.split(",") if part.strip()]
     job_query = _json_option(query)
@@ -148,7 +158,11 @@ def set_retries(retries, ids, query, due_date, clear_due_date, watch, interval):
     elif clear_due_date:
         body["dueDate"] = None
     try:
-        batch = create_batch(BATCH_TYPE_SET_JOB_RETRIES, SetJobRetriesSchema().load(body))
+        loaded = SetJobRetriesSchema().load(body)
+        if preview:
+            click.echo(json.dumps(preview_set_retries(loaded), indent=2))
+            return
+        batch = create_batch(BATCH_TYPE_SET_JOB_RETRIES, loaded)
     except ApiError as error:
         raise click.ClickException(error.message) from None
     zone = _output_zone()

@@ -182,6 +182,8 @@ class BaseConfig:
     INVOCATIONS_PER_BATCH_JOB_BY_TYPE = env_json_int_map("INVOCATIONS_PER_BATCH_JOB_BY_TYPE")
     BATCH_POLL_TIME_SECONDS = env_float("BATCH_POLL_TIME", 30.0, minimum=0.1)
     BATCH_JOB_PRIORITY = env_int("BATCH_JOB_PRIORITY", 0)
+    # How long an Idempotency-Key of POST /job/retries (and by process) answers its batch (A20).
+    IDEMPOTENCY_TTL_HOURS = env_float("IDEMPOTENCY_TTL_HOURS", 24.0, minimum=0.01)
 
     # --- operations (README "Health checks" and "Metrics", spec A22) ---
     # Each readiness check (database, broker) gives up after this long.

@@ -161,6 +161,11 @@ def _date_conditions(conditions, label):
 _BODY = JobQuerySchema()
 
 
+def job_query_properties():
+    """The property names a job query body has (its fields' JSON names, sorting included)."""
+    return {field_obj.data_key or name for name, field_obj in _BODY.load_fields.items()}
+
+
 def job_query_from_json(body, prefix=""):
     """A job query nested in another body (``jobQuery`` of ``POST /job/retries``): field
     errors are reported under ``prefix``; ``None`` means ``{}`` (A7)."""

@@ -18,12 +18,13 @@ from app.api import (
     job_definitions,
     jobs,
     metrics,
+    process_instances,
     tenants,
     users,
 )
 
 CAMUNDA_BLUEPRINTS = (
-    jobs.bp, job_definitions.bp, incidents.bp, batches.bp, historic_batches.bp,
+    jobs.bp, job_definitions.bp, process_instances.bp, incidents.bp, batches.bp, historic_batches.bp,
     users.bp, groups.bp, tenants.bp, authorizations.bp, identity.bp,
 )
 

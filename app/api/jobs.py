@@ -3,10 +3,11 @@
 from flask import Blueprint, current_app
 
 from app.api.auth import current_authentication
+from app.api.batch_requests import create_requested_batch
 from app.api.common import arguments, count_response, json_response, no_content, output_zone
 from app.api.paging import list_response
 from app.core.names import BATCH_TYPE_SET_JOB_RETRIES
-from app.services.batches.engine import create_batch
+from app.services.batches.preview import preview_set_retries
 from app.services.jobs import query as job_query_service
 from app.services.jobs.commands import (
     delete_job as delete_job_by_id,
@@ -91,9 +92,17 @@ def get_job(job_id):
 @bp.post("/job/retries")
 @arguments(SetJobRetriesSchema)
 def set_job_retries_async(retries_request):
-    """Set Job Retries Async (spec B.3): creates a batch and returns it at once."""
-    batch = create_batch(BATCH_TYPE_SET_JOB_RETRIES, retries_request, current_authentication())
+    """Set Job Retries Async (spec B.3): creates a batch and returns it at once; at most once
+    per ``Idempotency-Key`` (A20)."""
+    batch = create_requested_batch(BATCH_TYPE_SET_JOB_RETRIES, retries_request)
     return json_response(batch_dto(batch, output_zone()))
+
+
+@bp.post("/job/retries/preview")
+@arguments(SetJobRetriesSchema)
+def preview_job_retries(retries_request):
+    """A20: what ``POST /job/retries`` with this body would select; writes nothing."""
+    return json_response(preview_set_retries(retries_request, current_authentication()))
 
 
 # --- synchronous single-job operations (spec B.3.5, B.6.2) ---------------------------------

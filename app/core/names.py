@@ -14,6 +14,8 @@ HANDLER_BATCH_MONITOR = "batch-monitor-job"
 
 # Batch types (Camunda's Batch.TYPE_*); each is also the handler type of its execution jobs.
 BATCH_TYPE_SET_JOB_RETRIES = "set-job-retries"
+# Our registry name of the by-process variant; its batches are "set-job-retries" batches (A20).
+BATCH_TYPE_SET_JOB_RETRIES_BY_PROCESS = "set-job-retries-by-process"
 
 # Demo handler types start with this prefix; JOB_DEMO_HANDLERS switches them on or off.
 DEMO_HANDLER_PREFIX = "demo."

@@ -5,6 +5,7 @@ The services read and write rows with Core statements (``select(job_table)``,
 """
 
 from app.models.batch import Batch, BatchElement, HistoricBatch
+from app.models.idempotency import IdempotencyKey
 from app.models.identity import Authorization, Group, GroupMember, Tenant, TenantMember, User
 from app.models.incident import Incident
 from app.models.job import Job, JobDefinition, JobStacktrace
@@ -25,3 +26,4 @@ tenant_table = Tenant.__table__
 tenant_member_table = TenantMember.__table__
 authorization_table = Authorization.__table__
 worker_table = Worker.__table__
+idempotency_key_table = IdempotencyKey.__table__

@@ -44,7 +44,7 @@ from app.models import new_id
 from app.models.tables import batch_element_table, batch_table, historic_batch_table, job_definition_table, job_table
 from app.services import access
 from app.services.auth import load_authentication
-from app.services.batches.types import SliceResult, get_batch_type
+from app.services.batches.types import SlicePosition, SliceResult, get_batch_type
 from app.services.dispatch import wake_executor_after_commit
 from app.services.incidents import delete_failed_job_incidents
 from app.services.sql import in_ids, is_postgres
@@ -98,25 +98,31 @@ def _check_create(batch_type, authentication):
     access.check_family(authentication, (*family, ("CREATE", BATCH, None)))
 
 
-def create_batch(type_name, request, authentication=None):
+def create_batch(type_name, request, authentication=None, before_write=None):
     """Create a batch of the registered type ``type_name`` for a loaded ``request``, in one
     transaction, and commit; returns the batch row (a mapping).
 
     The permission and the type's checks raise before anything is written; an empty selection
     raises the type's ``empty_selection_message`` and leaves nothing behind either.
+    ``before_write(batch_id)``, if given, runs in the same transaction before the first write of
+    the batch (the idempotency key's row, app.services.batches.idempotency); whatever it raises
+    rolls everything back.
     """
     batch_type = get_batch_type(type_name)
     _check_create(batch_type, authentication)
     selection = batch_type.authorize(request, batch_type.selection(request), authentication)
     if selection.query is None and not selection.ids:
         raise InvalidRequest(batch_type.empty_selection_message)
-    invocations = invocations_per_batch_job(batch_type.name)
+    stored_type = batch_type.stored_type
+    invocations = invocations_per_batch_job(stored_type)
     per_seed = current_app.config["BATCH_JOBS_PER_SEED"]
     now = utcnow()
     batch_id = new_id()
     try:
         # Cheap checks (a probe at most) before the selection is written.
         batch_type.validate(request, selection)
+        if before_write is not None:
+            before_write(batch_id)
         configuration = batch_type.configuration(request)
         if access.is_restricted(authentication):
             configuration = {**configuration, CREATOR: authentication.user_id}
@@ -128,11 +134,11 @@ def create_batch(type_name, request, authentication=None):
             dict(id=definition_id, job_type=job_type, job_configuration=batch_id, suspended=False)
             for definition_id, job_type in ((seed_definition, HANDLER_BATCH_SEED),
                                             (monitor_definition, HANDLER_BATCH_MONITOR),
-                                            (execution_definition, batch_type.name))
+                                            (execution_definition, stored_type))
         ])
         # The columns the runtime batch and its history share.
         shared = dict(
-            id=batch_id, type=batch_type.name, total_jobs=math.ceil(elements / invocations),
+            id=batch_id, type=stored_type, total_jobs=math.ceil(elements / invocations),
             batch_jobs_per_seed=per_seed, invocations_per_batch_job=invocations,
             seed_job_definition_id=seed_definition, monitor_job_definition_id=monitor_definition,
             batch_job_definition_id=execution_definition, tenant_id=None,
@@ -228,16 +234,24 @@ def run_execution_slice(batch_id, slice_number):
     """
     b = batch_table.c
     batch = db.session.execute(
-        select(b.type, b.configuration, b.execution_start_time).where(b.id == batch_id)).first()
+        select(b.type, b.configuration, b.execution_start_time, b.invocations_per_batch_job, b.element_count)
+        .where(b.id == batch_id)).first()
     if batch is None:
         return SliceResult()
     if batch.execution_start_time is None:
         _mark_execution_started(batch_id, utcnow())
-    slice_filter = (batch_element_table.c.batch_id == batch_id, batch_element_table.c.slice == slice_number)
-    ids = db.session.execute(select(batch_element_table.c.job_id).where(*slice_filter)).scalars().all()
     batch_type = get_batch_type(batch.type)
+    slice_filter = (batch_element_table.c.batch_id == batch_id, batch_element_table.c.slice == slice_number)
+    statement = select(batch_element_table.c.job_id).where(*slice_filter)
+    if batch_type.slice_position:
+        statement = statement.order_by(batch_element_table.c.job_id)
+    ids = db.session.execute(statement).scalars().all()
     ids, outside = _within_creator_rights(batch_type, ids, batch.configuration)
-    result = batch_type.apply_slice(ids, batch.configuration)
+    if batch_type.slice_position:
+        position = SlicePosition(offset=slice_number * batch.invocations_per_batch_job, total=batch.element_count)
+        result = batch_type.apply_slice(ids, batch.configuration, position)
+    else:
+        result = batch_type.apply_slice(ids, batch.configuration)
     result.missing = outside + list(result.missing)
     if result.missing:
         for table in (batch_table, historic_batch_table):

@@ -10,7 +10,7 @@ app.services.batches.types. The built-in types are registered at the end of this
 """
 
 from app.core.names import HANDLER_BATCH_MONITOR, HANDLER_BATCH_SEED
-from app.services.batches import engine, set_job_retries
+from app.services.batches import engine, set_job_retries, set_job_retries_by_process
 from app.services.batches.types import register_batch_type
 from app.services.executor.handlers import job_handler
 
@@ -41,8 +41,9 @@ def register_batch_types(*batch_types):
     """
     for batch_type in batch_types:
         register_batch_type(batch_type)
-        job_handler(batch_type.name)(execute_slice)
+        if batch_type.stored_as is None:  # a variant's batches run as the stored type's
+            job_handler(batch_type.name)(execute_slice)
 
 
 # The built-in batch types: one module each in this package.
-register_batch_types(set_job_retries.SET_JOB_RETRIES)
+register_batch_types(set_job_retries.SET_JOB_RETRIES, set_job_retries_by_process.SET_JOB_RETRIES_BY_PROCESS)

@@ -1,13 +1,16 @@
 """The set-job-retries batch type (Camunda's ``Batch.TYPE_SET_JOB_RETRIES``, spec B.3).
 
 Request: a loaded ``POST /job/retries`` body (schemas.job_retries.SetJobRetriesRequest: ``retries``,
-``job_ids``, ``job_query``, ``due_date_set``, ``due_date``). Selection: the explicit ids ∪ the
-jobs the job query matches. Configuration: the retries and the due date, stored once on the batch
-row. A slice: app.services.jobs.retries.set_job_retries, Camunda's per-job semantics in one
-statement.
+``job_ids``, ``job_query``, ``due_date_set``, ``due_date``, ``due_date_spread_seconds``).
+Selection: the explicit ids ∪ the jobs the job query matches, built by :func:`selection`, the one
+function that POST /job/retries, its preview and ``flask jobs retries`` share. Configuration: the
+retries and the due date (or the spread), stored once on the batch row. A slice:
+app.services.jobs.retries.set_job_retries, Camunda's per-job semantics in one statement.
 """
 
-from app.core.dates import parse_date
+from datetime import timedelta
+
+from app.core.dates import format_date, parse_date, truncate_ms, utcnow
 from app.core.errors import InvalidRequest
 from app.core.names import BATCH_TYPE_SET_JOB_RETRIES
 from app.models.tables import job_table
@@ -21,6 +24,7 @@ NEGATIVE_RETRIES = "Retries count is not greater than or equal to 0"
 
 
 def selection(request):
+    """The jobs a set-retries request selects: explicit ids ∪ the job query's jobs."""
     query = select_job_ids(request.job_query) if request.job_query is not None else None
     return Selection.of(request.job_ids, query)
 
@@ -64,14 +68,32 @@ def validate(request, selection):
 
 
 def configuration(request):
+    """Retries and due date; with a spread (A20), its length and its start, the batch's creation."""
     due_date = request.due_date.isoformat() if request.due_date is not None else None
-    return {"retries": request.retries, "dueDateSet": bool(request.due_date_set), "dueDate": due_date}
+    configuration = {"retries": request.retries, "dueDateSet": bool(request.due_date_set), "dueDate": due_date}
+    spread = getattr(request, "due_date_spread_seconds", None)
+    if spread is not None:
+        configuration["dueDateSpreadSeconds"] = spread
+        configuration["spreadStart"] = format_date(utcnow())
+    return configuration
 
 
-def apply_slice(ids, configuration):
-    """Set the retries (and the due date, when the request had one) on the jobs that still exist."""
+def spread_due_dates(ids, start, seconds, position):
+    """A20: element ``i`` of ``n`` is due at ``start + i * seconds / n`` (ms precision), so the
+    batch's jobs become due evenly over the spread; ``ids`` are the slice's, ascending."""
+    total = max(position.total, 1)
+    return {job_id: truncate_ms(start + timedelta(seconds=(position.offset + index) * seconds / total))
+            for index, job_id in enumerate(ids)}
+
+
+def apply_slice(ids, configuration, position):
+    """Set the retries (and the due date, when the request had one or a spread) on the jobs that
+    still exist."""
     due_date = UNSET
-    if configuration.get("dueDateSet"):
+    if "dueDateSpreadSeconds" in configuration:
+        due_date = spread_due_dates(ids, parse_date(configuration["spreadStart"]),
+                                    configuration["dueDateSpreadSeconds"], position)
+    elif configuration.get("dueDateSet"):
         raw = configuration.get("dueDate")
         due_date = None if raw is None else parse_date(raw)
     result = set_job_retries(ids, configuration["retries"], due_date)
@@ -89,4 +111,5 @@ SET_JOB_RETRIES = BatchType(
     create_permission="CREATE_BATCH_SET_JOB_RETRIES",
     authorize=authorize,
     element_conditions=element_conditions,
+    slice_position=True,
 )

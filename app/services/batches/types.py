@@ -9,9 +9,16 @@ four things that differ, as plain functions of its request:
   ask ``selection.is_empty()`` (an ``EXISTS`` probe) to keep Camunda's message order;
 - ``selection(request)``: a :class:`Selection`, explicit ids and/or a ``SELECT id`` statement;
 - ``configuration(request)``: a JSON document stored once on the batch row;
-- ``apply_slice(ids, configuration)``: apply one slice, returning a :class:`SliceResult`.
+- ``apply_slice(ids, configuration)``: apply one slice, returning a :class:`SliceResult`. A type
+  with ``slice_position=True`` is called ``apply_slice(ids, configuration, position)`` with a
+  :class:`SlicePosition` (where the slice's first element stands among all of the batch's
+  elements), and gets its ids in ascending order (e.g. to spread due dates, A20).
 
-and, for authorization (A16): ``create_permission``, the type's own Batch permission that
+A type whose batches only *select* differently from another type's (Camunda's set retries by
+process instance) names that type as ``stored_as``: its batches are stored, executed and reported
+with that type's name (Camunda's ``Batch.type``), so only the stored type has execution jobs.
+
+For authorization (A16) a type declares ``create_permission``, the type's own Batch permission that
 suffices besides ``CREATE`` (e.g. ``CREATE_BATCH_SET_JOB_RETRIES``), and ``authorize(request,
 selection, authentication)``, which returns the selection narrowed to what the creator may
 change, or raises before anything is written (default: the selection as it is), and
@@ -57,6 +64,15 @@ class Selection:
         return not db.session.execute(select(self.query.exists())).scalar()
 
 
+@dataclass(frozen=True)
+class SlicePosition:
+    """Where a slice stands in its batch: the index of its first element (elements are numbered
+    slice by slice, ascending job id within a slice) and the batch's element count."""
+
+    offset: int
+    total: int
+
+
 @dataclass
 class SliceResult:
     """What one slice did: the ids it applied to and those whose job no longer exists."""
@@ -88,6 +104,15 @@ class BatchType:
     create_permission: str = None
     authorize: Callable[[Any, Selection, Any], Selection] = _unrestricted
     element_conditions: Callable[[Any], list] = None
+    # apply_slice takes a third argument, the SlicePosition (see the module docstring).
+    slice_position: bool = False
+    # The registered type whose name this type's batches are stored and executed under.
+    stored_as: str | None = None
+
+    @property
+    def stored_type(self):
+        """Camunda's ``Batch.type`` of this type's batches (and their execution jobs' handler type)."""
+        return self.stored_as or self.name
 
 
 _TYPES: dict[str, BatchType] = {}

@@ -23,6 +23,7 @@ from app.services.incidents import create_failed_job_incidents, delete_failed_jo
 from app.services.sql import in_ids
 
 UNSET = object()  # "dueDate absent": leave due dates alone (None means: set them to null)
+DUE_DATE_CASE_CHUNK = 500  # ids per UPDATE when each job gets its own due date
 
 
 @dataclass
@@ -35,11 +36,21 @@ def set_job_retries(ids, retries, due_date=UNSET):
     """Apply ``retries`` (and ``due_date`` unless UNSET) to the jobs ``ids`` that exist.
 
     Runs in the caller's transaction; the caller commits. Returns which ids were updated and
-    which did not exist. Waking the executor is scheduled for after the commit.
+    which did not exist. Waking the executor is scheduled for after the commit. ``due_date`` may
+    also be a dict of job id -> due date (a spread, A20): still one statement.
     """
     ids = list(dict.fromkeys(ids))
     if not ids:
         return RetriesResult()
+    if isinstance(due_date, dict) and len(ids) > DUE_DATE_CASE_CHUNK:
+        # A spread's CASE carries two parameters per id: chunks keep each statement small.
+        result = RetriesResult()
+        for start in range(0, len(ids), DUE_DATE_CASE_CHUNK):
+            chunk = ids[start:start + DUE_DATE_CASE_CHUNK]
+            part = set_job_retries(chunk, retries, {job_id: due_date[job_id] for job_id in chunk})
+            result.updated += part.updated
+            result.missing += part.missing
+        return result
     c = job_table.c
     # Camunda's inconsistent lock (JobEntity): an owner without expiry, or a failed job still
     # locked. SET expressions see the row's values before the update.
@@ -50,7 +61,9 @@ def set_job_retries(ids, retries, due_date=UNSET):
         "lock_expiration_time": case((inconsistent, None), else_=c.lock_expiration_time),
         "revision": c.revision + 1,
     }
-    if due_date is not UNSET:
+    if isinstance(due_date, dict):
+        values["due_date"] = case(due_date, value=c.id, else_=c.due_date) if due_date else c.due_date
+    elif due_date is not UNSET:
         values["due_date"] = due_date
     updated = db.session.execute(
         update(job_table).where(in_ids(c.id, ids)).values(**values).returning(c.id)
