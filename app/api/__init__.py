@@ -17,12 +17,13 @@ from app.api import (
     job_definitions,
     jobs,
     tenants,
+    user_operations,
     users,
 )
 
 CAMUNDA_BLUEPRINTS = (
     jobs.bp, job_definitions.bp, incidents.bp, batches.bp, historic_batches.bp,
-    users.bp, groups.bp, tenants.bp, authorizations.bp, identity.bp,
+    users.bp, groups.bp, tenants.bp, authorizations.bp, identity.bp, user_operations.bp,
 )
 
 

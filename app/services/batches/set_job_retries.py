@@ -10,6 +10,7 @@ statement.
 from app.core.dates import parse_date
 from app.core.errors import InvalidRequest
 from app.core.names import BATCH_TYPE_SET_JOB_RETRIES
+from app.services import audit
 from app.services.batches.types import BatchType, Selection, SliceResult
 from app.services.jobs.query import select_job_ids
 from app.services.jobs.retries import UNSET, set_job_retries
@@ -50,6 +51,12 @@ def apply_slice(ids, configuration):
     return SliceResult(updated=result.updated, missing=result.missing)
 
 
+def log_creation(request, elements):
+    """Camunda's entries for an async set-retries (C.9.3): three rows, no ids, no due date."""
+    audit.log_operation(audit.SET_JOB_RETRIES, audit.JOB, [
+        ("nrOfInstances", None, elements), ("async", None, True), ("retries", None, request.retries)])
+
+
 # Registered with its execution handler by app.services.batches.handlers.
 SET_JOB_RETRIES = BatchType(
     name=BATCH_TYPE_SET_JOB_RETRIES,
@@ -58,4 +65,5 @@ SET_JOB_RETRIES = BatchType(
     validate=validate,
     configuration=configuration,
     apply_slice=apply_slice,
+    log_creation=log_creation,
 )

@@ -73,6 +73,9 @@ class BatchType:
     configuration: Callable[[Any], dict]
     apply_slice: Callable[[list, dict], SliceResult]
     validate: Callable[[Any, Selection], None] = _no_checks
+    # Writes the user operation log entries of the creation (request, number of elements), in
+    # the creating transaction (app.services.audit); None: the type logs nothing.
+    log_creation: Callable[[Any, int], None] | None = None
 
 
 _TYPES: dict[str, BatchType] = {}
