@@ -270,7 +270,7 @@ def test_annotations_mark_every_entry_of_the_operation_and_are_logged(secure_cli
     assert len(annotated) == 2 and {row["annotation"] for row in annotated} == {"ticket 42"}
     logged = entries(secure_client, admin, entityType="OperationLog")
     assert [(row["operationType"], row["property"], row["newValue"]) for row in logged] == [
-        ("SetAnnotation", "operationId", None if False else operation)]
+        ("SetAnnotation", "operationId", operation)]
     assert secure_client.put(f"{LOG}/{operation}/clear-annotation", headers=admin).status_code == 204
     assert {row["annotation"] for row in entries(secure_client, admin, operationId=operation)} == {None}
     assert [row["operationType"] for row in entries(secure_client, admin, entityType="OperationLog")] == [
