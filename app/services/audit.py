@@ -135,7 +135,7 @@ def log_identity(operation_type, entity_type, **ids):
     ``groupId`` for a group membership, the id as the new value (Camunda's logUserOperation,
     logGroupOperation, logTenantOperation, logMembershipOperation)."""
     return log_operation(operation_type, entity_type, [(name, None, value) for name, value in ids.items()],
-                         category=ADMIN)
+                         category=ADMIN, tenant_id=ids.get("tenantId"))
 
 
 def _authorization_values(row):
