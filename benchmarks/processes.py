@@ -27,6 +27,10 @@ from benchmarks.memory import tree_pids
 VENV_BIN = ROOT / ".venv" / "bin"
 WORKER_COUNT = 2  # the Procfile's worker line, run twice: two dynos
 
+# AUTH_ENABLED of every process started; ``benchmarks.run --no-authentication`` turns it off, to
+# measure what authentication costs (the credentials are still sent, and ignored).
+_AUTHENTICATION = {"enabled": True}
+
 _LIVE = []  # every ManagedProcess not yet stopped
 _LIVE_LOCK = threading.Lock()
 
@@ -37,13 +41,18 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def set_authentication(enabled):
+    _AUTHENTICATION["enabled"] = bool(enabled)
+
+
 def service_env(database_url, redis_url, extra=None):
     """The environment of a Procfile process: production mode on the benchmark's servers, with
     authentication on (the production default) and the administrator the release line creates
     (``flask users bootstrap``) and every request of the harness logs in as (benchmarks.client)."""
     env = dict(os.environ)
     env.update({"PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}", "APP_ENV": "production",
-                "DATABASE_URL": database_url, "REDIS_URL": redis_url, "AUTH_ENABLED": "true",
+                "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+                "AUTH_ENABLED": "true" if _AUTHENTICATION["enabled"] else "false",
                 "JOBSERVICE_ADMIN_USER": ADMIN[0], "JOBSERVICE_ADMIN_PASSWORD": ADMIN[1]})
     env.update(extra or {})
     return env
