@@ -2,8 +2,12 @@
 
 ``requests`` is only a test dependency, and ``make bench`` installs the service without the
 test extra.
+
+The service runs with authentication on (benchmarks.processes): every request sends HTTP Basic
+credentials, the administrator's that the Procfile's release line creates (:data:`ADMIN`).
 """
 
+import base64
 import http.client
 import json
 import time
@@ -11,6 +15,12 @@ import time
 from benchmarks.common import BenchError
 
 REST = "/engine-rest"
+# The administrator of the benchmark's service (JOBSERVICE_ADMIN_USER / _PASSWORD of its release line).
+ADMIN = ("benchadmin", "bench-admin-secret")
+
+
+def basic_authorization(user, password):
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 class Response:
@@ -37,10 +47,11 @@ class HttpClient:
     RETRYABLE = (http.client.RemoteDisconnected, http.client.CannotSendRequest, ConnectionResetError,
                  BrokenPipeError, http.client.BadStatusLine)
 
-    def __init__(self, port, timeout=600.0):
+    def __init__(self, port, timeout=600.0, credentials=ADMIN):
         self.port = port
         self.timeout = timeout
         self._conn = None
+        self._auth = {"Authorization": basic_authorization(*credentials)} if credentials else {}
 
     def close(self):
         if self._conn is not None:
@@ -59,7 +70,7 @@ class HttpClient:
         False for requests that must not run twice (creating a batch): they get a fresh connection.
         """
         data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
-        headers = {"Content-Type": "application/json"} if data is not None else {}
+        headers = {**self._auth, "Content-Type": "application/json"} if data is not None else dict(self._auth)
         if not retry:
             self.close()
         for attempt in (1, 2):
@@ -85,7 +96,7 @@ class HttpClient:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
         try:
             started = time.perf_counter()
-            conn.request("GET", path)
+            conn.request("GET", path, headers=self._auth)
             response = conn.getresponse()
             first_byte = None
             deadline = started + max_seconds

@@ -20,12 +20,16 @@ import uuid
 import redis
 
 from benchmarks import procfile
-from benchmarks.client import REST, HttpClient
+from benchmarks.client import ADMIN, REST, HttpClient
 from benchmarks.common import ROOT, BenchError, wait_until
 from benchmarks.memory import tree_pids
 
 VENV_BIN = ROOT / ".venv" / "bin"
 WORKER_COUNT = 2  # the Procfile's worker line, run twice: two dynos
+
+# AUTH_ENABLED of every process started; ``benchmarks.run --no-authentication`` turns it off, to
+# measure what authentication costs (the credentials are still sent, and ignored).
+_AUTHENTICATION = {"enabled": True}
 
 _LIVE = []  # every ManagedProcess not yet stopped
 _LIVE_LOCK = threading.Lock()
@@ -37,18 +41,25 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def set_authentication(enabled):
+    _AUTHENTICATION["enabled"] = bool(enabled)
+
+
 def service_env(database_url, redis_url, extra=None):
-    """The environment of a Procfile process: production mode on the benchmark's servers."""
+    """The environment of a Procfile process: production mode on the benchmark's servers, with
+    authentication on (the production default) and the administrator the release line creates
+    (``flask users bootstrap``) and every request of the harness logs in as (benchmarks.client)."""
     env = dict(os.environ)
-    # Authentication stays off until the benchmarks send credentials (issue 10, point 8).
     env.update({"PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}", "APP_ENV": "production",
-                "DATABASE_URL": database_url, "REDIS_URL": redis_url, "AUTH_ENABLED": "false"})
+                "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+                "AUTH_ENABLED": "true" if _AUTHENTICATION["enabled"] else "false",
+                "JOBSERVICE_ADMIN_USER": ADMIN[0], "JOBSERVICE_ADMIN_PASSWORD": ADMIN[1]})
     env.update(extra or {})
     return env
 
 
 def run_release(database_url, redis_url, log_path):
-    """The Procfile's ``release`` line (the migrations), to completion."""
+    """The Procfile's ``release`` line (the migrations, then the administrator), to completion."""
     with open(log_path, "w") as log:
         result = subprocess.run(["sh", "-c", procfile.release_command()], cwd=ROOT, stdout=log,
                                 stderr=subprocess.STDOUT, env=service_env(database_url, redis_url), timeout=600)

@@ -2,8 +2,8 @@
 
 The harness reads a line by its process type, exactly as the Makefile's ``procfile`` macro
 does (``name: command``), and hands it to ``sh -c`` unchanged but for two things, both
-printed in the report: ``exec`` before the command, so that the shell becomes the service
-process (gunicorn, Celery) and the process tree is the service's own; and, for ``web``, the
+printed in the report: ``exec`` before the command of ``web`` and ``worker``, so that the
+shell becomes the service process (gunicorn, Celery) and the process tree is the service's own; and, for ``web``, the
 bind address 127.0.0.1 instead of 0.0.0.0 (no traffic leaves the machine); a worker also gets
 a node name (``-n``), as separate dynos would have separate host names. ``${VAR:-default}``
 is left to the shell: the harness never reads the defaults itself (:func:`as_run` asks the
@@ -44,7 +44,9 @@ def worker_command(node_name):
 
 
 def release_command():
-    return _exec_form(command("release"))
+    """The release line as written: it runs to completion, and it is two commands (``db upgrade
+    && users bootstrap``), so an ``exec`` would end the shell after the first."""
+    return command("release")
 
 
 def as_run(line, env):

@@ -32,7 +32,7 @@ from benchmarks.bench import Bench
 from benchmarks.common import ROOT, BenchError
 from benchmarks.db import check_loopback_url, database_name
 from benchmarks.memory import MemorySampler
-from benchmarks.processes import WORKER_COUNT, Stack, stop_all
+from benchmarks.processes import WORKER_COUNT, Stack, set_authentication, stop_all
 from benchmarks.scenarios import CURVE, DEFAULT, MAIN, PLAN, RECOVERY, TITLES, parse_selection, recovery, s5_memory
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1/jobservice_bench"
@@ -94,6 +94,9 @@ def parse_args(argv=None):
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help=f"default {DEFAULT_REDIS_URL}")
     parser.add_argument("--output", default=None, help="the report file (default: benchmarks/RESULTS.md for "
                                                        "reported sizes, else the run's folder in benchmarks/.work/)")
+    parser.add_argument("--authentication", action=argparse.BooleanOptionalAction, default=True,
+                        help="run the service with AUTH_ENABLED (default, as in production); "
+                             "--no-authentication measures without it")
     _tuning_options(parser)
     _recovery_options(parser)
     args = parser.parse_args(argv)
@@ -171,6 +174,7 @@ def main(argv=None):
     if "bench" not in database_name(args.database_url):
         raise SystemExit(f"--database-url: the database name must contain 'bench' (its schema is dropped on "
                          f"every run), got {database_name(args.database_url)!r}")
+    set_authentication(args.authentication)
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGHUP, _on_signal)
     run = report.Run(args, datetime.now(timezone.utc).replace(tzinfo=None))

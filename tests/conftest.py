@@ -22,7 +22,7 @@ from app.extensions import db  # noqa: E402
 from tests.guard import require_test_database  # noqa: E402
 
 TABLES = ("batch_element", "batch", "historic_batch", "incident", "job_stacktrace", "job", "job_definition", "worker",
-          "idempotency_key")
+          "idempotency_key", "user_operation_log")
 
 
 class RecordingDispatcher:
@@ -144,6 +144,58 @@ def live_server(app):
     server.shutdown()
     thread.join(timeout=10)
     server.server_close()
+
+
+# The administrator the client tests log in as (tests/api third-party clients, tests/e2e).
+CLIENT_ADMIN, CLIENT_ADMIN_PASSWORD = "clientadmin", "client-secret"
+
+
+def ensure_client_admin(application):
+    """Create the client tests' administrator unless it is there (tests/security empties the
+    identity tables before each of its tests, so every test asks again)."""
+    from app.services.identity.bootstrap import bootstrap_administrator
+
+    with application.app_context():
+        bootstrap_administrator(CLIENT_ADMIN, CLIENT_ADMIN_PASSWORD)
+        db.session.remove()
+    return CLIENT_ADMIN, CLIENT_ADMIN_PASSWORD
+
+
+@pytest.fixture(scope="session")
+def secure_live_server(app):
+    """Like ``live_server``, for an app with authentication ON (``AUTH_ENABLED``), on the same
+    database; with ``client_admin`` its credentials are valid."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    secure = create_app("test", overrides={"AUTH_ENABLED": True})
+    server = make_server("127.0.0.1", 0, secure, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="secure_live_server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}{secure.config['REST_BASE_PATH']}"
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+
+
+def generic_client_with_credentials(module, host, user, password):
+    """A generic-camunda-client ``ApiClient`` that sends HTTP Basic credentials.
+
+    ``Configuration(username=..., password=...)`` alone sends nothing: the client was generated
+    from Camunda's OpenAPI document, which declares no security scheme, so no operation lists
+    ``basicAuth`` in its auth settings. The configuration still builds the header
+    (``get_basic_auth_token()``); the client sends it on every request as a default header.
+    """
+    configuration = module.Configuration(host=host, username=user, password=password)
+    return module.ApiClient(configuration, header_name="Authorization",
+                            header_value=configuration.get_basic_auth_token())
+
+
+@pytest.fixture
+def client_admin(app):
+    """``(user, password)`` of an administrator, for clients of ``secure_live_server``."""
+    return ensure_client_admin(app)
 
 
 def is_postgres(app):

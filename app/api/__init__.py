@@ -20,12 +20,13 @@ from app.api import (
     metrics,
     process_instances,
     tenants,
+    user_operations,
     users,
 )
 
 CAMUNDA_BLUEPRINTS = (
     jobs.bp, job_definitions.bp, process_instances.bp, incidents.bp, batches.bp, historic_batches.bp,
-    users.bp, groups.bp, tenants.bp, authorizations.bp, identity.bp,
+    users.bp, groups.bp, tenants.bp, authorizations.bp, identity.bp, user_operations.bp,
 )
 
 

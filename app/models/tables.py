@@ -9,6 +9,7 @@ from app.models.idempotency import IdempotencyKey
 from app.models.identity import Authorization, Group, GroupMember, Tenant, TenantMember, User
 from app.models.incident import Incident
 from app.models.job import Job, JobDefinition, JobStacktrace
+from app.models.operation_log import UserOperationLogEntry
 from app.models.worker import Worker
 
 job_table = Job.__table__
@@ -27,3 +28,4 @@ tenant_member_table = TenantMember.__table__
 authorization_table = Authorization.__table__
 worker_table = Worker.__table__
 idempotency_key_table = IdempotencyKey.__table__
+operation_log_table = UserOperationLogEntry.__table__

@@ -1,5 +1,7 @@
 """The unmodified PyPI client ``generic-camunda-client`` (OpenAPI-generated for Camunda 7.18) against
-the running server: GET/POST /job, GET/POST /job/count and GET /job/{id}.
+the running server: GET/POST /job, GET/POST /job/count and GET /job/{id}. The server has
+authentication on, and the client sends an administrator's credentials
+(tests.conftest.generic_client_with_credentials says how).
 
 The generated client sends Python booleans as ``True`` in URLs and dates as ``isoformat()``
 (``+00:00``, microseconds): both must work (spec A5, A7). Every job it receives is also checked
@@ -24,15 +26,42 @@ from generic_camunda_client import (  # noqa: E402
 )
 
 from tests.api.job_query_support import assert_job_dto  # noqa: E402
+from tests.conftest import generic_client_with_credentials  # noqa: E402
 
 UTC = timezone.utc
 
 
 @pytest.fixture
-def api(live_server):
-    client = ApiClient(Configuration(host=live_server))
+def api(secure_live_server, client_admin):
+    client = generic_client_with_credentials(generic_camunda_client, secure_live_server, *client_admin)
     yield JobApi(client)
     client.close()
+
+
+def refusal(client):
+    """The ApiException a call through ``client`` raises."""
+    try:
+        with pytest.raises(ApiException) as refused:
+            JobApi(client).get_jobs_count()
+    finally:
+        client.close()
+    return refused.value
+
+
+def test_a_wrong_password_is_the_clients_401(secure_live_server, client_admin):
+    refused = refusal(generic_client_with_credentials(generic_camunda_client, secure_live_server,
+                                                      client_admin[0], "wrong"))
+    assert refused.status == 401
+    assert refused.headers["WWW-Authenticate"] == 'Basic realm="default"'
+    assert json.loads(refused.body)["message"] == "The user name or password is not valid"
+
+
+def test_the_configurations_credentials_alone_are_not_sent(secure_live_server, client_admin):
+    """Why generic_client_with_credentials exists (README, "Clients with credentials")."""
+    user, password = client_admin
+    refused = refusal(ApiClient(Configuration(host=secure_live_server, username=user, password=password)))
+    assert refused.status == 401
+    assert json.loads(refused.body)["message"].startswith("Authentication required")
 
 
 @pytest.fixture

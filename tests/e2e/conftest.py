@@ -4,8 +4,13 @@ The broker is Redis when ``TEST_REDIS_URL`` is set (``.ci/run`` sets it and chec
 an unreachable Redis fails the tests, it never skips them), else the embedded filesystem
 broker. Every test session uses its own queue name, so stale messages of an earlier run are
 never consumed.
+
+The web side runs with authentication ON, as in production: an administrator is created before
+each test (``e2e_admin``), the test client sends its credentials on every request, and the
+HTTP clients of the tests are configured with them.
 """
 
+import base64
 import json
 import os
 import shutil
@@ -20,7 +25,7 @@ import pytest
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import is_postgres
+from tests.conftest import ensure_client_admin, is_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 SESSION_QUEUE = f"e2e-{uuid.uuid4().hex[:8]}"
@@ -78,13 +83,24 @@ def e2e_settings(app, broker_url, broker_folder):
 
 @pytest.fixture(scope="session")
 def e2e_app(app, e2e_settings):
-    """A second app on the same database whose dispatcher really sends to the broker."""
-    return create_app("test", overrides=e2e_settings)
+    """A second app on the same database whose dispatcher really sends to the broker, with
+    authentication on."""
+    return create_app("test", overrides={**e2e_settings, "AUTH_ENABLED": True})
 
 
 @pytest.fixture
-def e2e_client(e2e_app):
-    return e2e_app.test_client()
+def e2e_admin(e2e_app):
+    """``(user, password)`` of an administrator of the e2e app, created for each test."""
+    return ensure_client_admin(e2e_app)
+
+
+@pytest.fixture
+def e2e_client(e2e_app, e2e_admin):
+    """The e2e app's test client, sending the administrator's credentials on every request."""
+    client = e2e_app.test_client()
+    token = base64.b64encode(":".join(e2e_admin).encode()).decode()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Basic {token}"
+    return client
 
 
 class Worker:

@@ -1,10 +1,12 @@
 """Set Job Retries Async end to end: REST -> batch -> seed/execution/monitor jobs on real workers."""
 
 import pytest
+from requests.auth import HTTPBasicAuth
 from sqlalchemy import func, select, update
 
 from app.core.dates import format_date, utcnow
 from app.models import BatchElement, Incident, Job
+from tests.conftest import generic_client_with_credentials
 from tests.e2e.conftest import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -89,29 +91,39 @@ def test_a_large_batch_with_several_seed_runs_completes_and_reports_progress(
                           ).get_json()["count"] == 0
 
 
-def test_third_party_clients_drive_batches_unmodified(e2e_client, e2e_server, start_worker):
-    """pycamunda and generic-camunda-client, as published on PyPI, against the running service."""
+def pycamunda_call(request, credentials):
+    """Run a pycamunda request object with HTTP Basic credentials (its ``auth`` attribute)."""
+    request.auth = HTTPBasicAuth(*credentials)
+    return request()
+
+
+def test_third_party_clients_drive_batches_unmodified(e2e_client, e2e_server, e2e_admin, start_worker):
+    """pycamunda and generic-camunda-client, as published on PyPI, against the running service
+    with authentication on: both send the administrator's credentials."""
     import generic_camunda_client as gcc
     import pycamunda.batch
 
+    def call(request):
+        return pycamunda_call(request, e2e_admin)
+
     jobs = e2e_client.post("/api/jobs", json=[
         {"handlerType": "test.unserved", "retries": 0, "tenantId": None} for _ in range(30)]).get_json()
-    api = gcc.ApiClient(gcc.Configuration(host=e2e_server))
+    api = generic_client_with_credentials(gcc, e2e_server, *e2e_admin)
     batch = gcc.JobApi(api).set_job_retries_async_operation(
         set_job_retries_dto=gcc.SetJobRetriesDto(job_ids=[j["id"] for j in jobs[:10]],
                                                  job_query=gcc.JobQueryDto(no_retries_left=True), retries=1))
     assert batch.type == "set-job-retries" and batch.total_jobs == 1
 
-    fetched = pycamunda.batch.Get(e2e_server, id_=batch.id)()
+    fetched = call(pycamunda.batch.Get(e2e_server, id_=batch.id))
     assert fetched.id_ == batch.id and fetched.total_jobs == 1 and fetched.suspended is False
-    assert [b.id_ for b in pycamunda.batch.GetList(e2e_server)()] == [batch.id]
-    assert pycamunda.batch.Count(e2e_server)() == 1
-    stats = pycamunda.batch.GetStats(e2e_server, batch_id=batch.id)()
+    assert [b.id_ for b in call(pycamunda.batch.GetList(e2e_server))] == [batch.id]
+    assert call(pycamunda.batch.Count(e2e_server)) == 1
+    stats = call(pycamunda.batch.GetStats(e2e_server, batch_id=batch.id))
     assert stats[0].remaining_jobs == 1 and stats[0].failed_jobs == 0
-    pycamunda.batch.Suspend(e2e_server, id_=batch.id)()
-    assert pycamunda.batch.Get(e2e_server, id_=batch.id)().suspended is True
-    assert pycamunda.batch.GetList(e2e_server, suspended=True)()[0].id_ == batch.id
-    pycamunda.batch.Activate(e2e_server, id_=batch.id)()
+    call(pycamunda.batch.Suspend(e2e_server, id_=batch.id))
+    assert call(pycamunda.batch.Get(e2e_server, id_=batch.id)).suspended is True
+    assert call(pycamunda.batch.GetList(e2e_server, suspended=True))[0].id_ == batch.id
+    call(pycamunda.batch.Activate(e2e_server, id_=batch.id))
     assert gcc.BatchApi(api).get_batch(batch.id).suspended is False
     assert gcc.BatchApi(api).get_batch_statistics(batch_id=batch.id)[0].total_jobs == 1
 
@@ -124,6 +136,26 @@ def test_third_party_clients_drive_batches_unmodified(e2e_client, e2e_server, st
     # A second batch, deleted through pycamunda with cascade: no runtime, no history left.
     second = gcc.JobApi(api).set_job_retries_async_operation(
         set_job_retries_dto=gcc.SetJobRetriesDto(job_ids=[jobs[0]["id"]], retries=0))
-    pycamunda.batch.Delete(e2e_server, id_=second.id, cascade=True)()
+    call(pycamunda.batch.Delete(e2e_server, id_=second.id, cascade=True))
     assert gone(e2e_client, f"{BASE}/batch/{second.id}")
     assert gone(e2e_client, f"{BASE}/history/batch/{second.id}")
+
+    # What the operators did is in the user operation log, under the administrator's name.
+    log = e2e_client.get(f"{BASE}/history/user-operation", query_string={"entityType": "Batch"}).get_json()
+    assert [(entry["operationType"], entry["batchId"], entry["userId"]) for entry in log] == [
+        ("SuspendBatch", batch.id, e2e_admin[0]), ("ActivateBatch", batch.id, e2e_admin[0]),
+        ("Delete", second.id, e2e_admin[0])]
+
+
+def test_third_party_clients_report_a_wrong_password_as_401(e2e_server, e2e_admin):
+    import generic_camunda_client as gcc
+    import pycamunda
+    import pycamunda.batch
+
+    with pytest.raises(pycamunda.Unauthorized) as refused:
+        pycamunda_call(pycamunda.batch.Count(e2e_server), (e2e_admin[0], "wrong"))
+    assert str(refused.value) == "The user name or password is not valid"
+    api = generic_client_with_credentials(gcc, e2e_server, e2e_admin[0], "wrong")
+    with pytest.raises(gcc.ApiException) as rejected:
+        gcc.BatchApi(api).get_batches_count()
+    assert rejected.value.status == 401

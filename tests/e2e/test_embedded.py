@@ -3,6 +3,8 @@
 A real supervisor process with a real Celery worker and a real gunicorn on a free port, on a
 SQLite file and the filesystem broker in a temporary INSTANCE_DIR. The test's own database and
 broker settings are not passed on: the embedded mode must work with nothing but Python.
+Authentication is on (``AUTH_ENABLED=true``, the administrator from ``JOBSERVICE_ADMIN_USER`` /
+``JOBSERVICE_ADMIN_PASSWORD``), and every request sends its credentials.
 """
 
 import os
@@ -23,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 120  # migrations, 500 demo jobs, gunicorn and Celery start-up
 EXECUTION_TIMEOUT = 30
 STOP_TIMEOUT = 45
+ADMIN = ("embeddedadmin", "embedded-secret")
 
 pytestmark = pytest.mark.e2e
 
@@ -61,7 +64,7 @@ def get(url, **kwargs):
     (gunicorn's master accepts at once) while its worker process is still booting, which on a
     loaded machine takes longer than one request's timeout. The caller's deadline still holds."""
     try:
-        return requests.get(url, timeout=5, **kwargs)
+        return requests.get(url, timeout=5, auth=ADMIN, **kwargs)
     except (requests.ConnectionError, requests.Timeout):
         return None
 
@@ -110,6 +113,9 @@ def test_embedded_mode_serves_the_api_runs_jobs_and_stops_cleanly(tmp_path):
         "HOST": "127.0.0.1",
         "DEMO_DATA_ON_FIRST_START": "true",
         "PYTHONUNBUFFERED": "1",
+        "AUTH_ENABLED": "true",
+        "JOBSERVICE_ADMIN_USER": ADMIN[0],
+        "JOBSERVICE_ADMIN_PASSWORD": ADMIN[1],
     })
     base = f"http://127.0.0.1:{port}/engine-rest"
     with open(log_path, "w") as log:
@@ -127,20 +133,23 @@ def test_embedded_mode_serves_the_api_runs_jobs_and_stops_cleanly(tmp_path):
         children = child_pids(log_path)
         assert set(children) == {"worker", "web server"}, read(log_path)
 
-        failed = requests.post(f"{base}/job", json={"noRetriesLeft": True}, timeout=30)
+        assert requests.get(f"{base}/job/count", timeout=10).status_code == 401
+        assert requests.get(f"{base}/job/count", timeout=10, auth=(ADMIN[0], "wrong")).status_code == 401
+        failed = requests.post(f"{base}/job", json={"noRetriesLeft": True}, timeout=30, auth=ADMIN)
         assert failed.status_code == 200, failed.text
         failed_jobs = failed.json()
         assert failed_jobs, "the demo data has no failed jobs"
         assert {job["retries"] for job in failed_jobs} == {0}
         assert all(job["exceptionMessage"] for job in failed_jobs)
 
-        created = requests.post(f"http://127.0.0.1:{port}/api/jobs", json=[{"handlerType": "demo.noop"}], timeout=30)
+        created = requests.post(f"http://127.0.0.1:{port}/api/jobs", json=[{"handlerType": "demo.noop"}], timeout=30,
+                                auth=ADMIN)
         assert created.status_code == 201, created.text
         job_id = created.json()[0]["id"]
         # Executed by the real worker: a successful job is deleted.
         poll(lambda: (r := get(f"{base}/job/{job_id}")) is not None and r.status_code == 404,
              EXECUTION_TIMEOUT, f"job {job_id} to be executed by the worker", process, log_path)
-        assert requests.get(f"{base}/job/count", timeout=10).json() == {"count": DEMO_JOB_COUNT}
+        assert requests.get(f"{base}/job/count", timeout=10, auth=ADMIN).json() == {"count": DEMO_JOB_COUNT}
 
         process.send_signal(signal.SIGTERM)
         try:

@@ -17,6 +17,7 @@ run (file broker, one worker by design) they are skipped. A missing redis-server
 pg_ctl fails them.
 """
 
+import base64
 import signal
 import time
 import uuid
@@ -29,7 +30,7 @@ from sqlalchemy import func, select
 from app import create_app
 from app.extensions import db
 from app.models import Incident, Job, Worker
-from tests.conftest import is_postgres
+from tests.conftest import ensure_client_admin, is_postgres
 from tests.e2e.conftest import wait_for
 from tests.e2e.servers import PrivatePostgres, PrivateRedis
 
@@ -52,11 +53,17 @@ LEASE_DEFAULTS = {
 
 
 class BatchScenario:
-    """Failed jobs, a set-retries batch over some of them, and the checks of its outcome."""
+    """Failed jobs, a set-retries batch over some of them, and the checks of its outcome.
+
+    ``app`` has authentication on: an administrator is created in its database and the client
+    sends its credentials (before any outage, so the credential cache holds them)."""
 
     def __init__(self, app):
+        assert app.config["AUTH_ENABLED"]
         self.app = app
         self.client = app.test_client()
+        token = base64.b64encode(":".join(ensure_client_admin(app)).encode()).decode()
+        self.client.environ_base["HTTP_AUTHORIZATION"] = f"Basic {token}"
         self.before = {}
         self.batch = None
 
@@ -197,7 +204,7 @@ def private_redis(app):
 def test_r2_a_redis_restart_that_loses_every_message_delays_the_batch_by_seconds(
         e2e_settings, private_redis, start_worker):
     broker = {"BROKER_URL": private_redis.url, "JOB_QUEUE": f"r2-{uuid.uuid4().hex[:8]}"}
-    web = create_app("test", overrides={**e2e_settings, **broker, **BATCH_SETTINGS})
+    web = create_app("test", overrides={**e2e_settings, **broker, **BATCH_SETTINGS, "AUTH_ENABLED": True})
     scenario = BatchScenario(web)
     scenario.create_failed_jobs()
     worker = start_worker(**LEASE_DEFAULTS, **broker)
@@ -235,7 +242,7 @@ def test_r3_a_postgresql_restart_gives_503s_meanwhile_and_the_batch_completes_af
         e2e_settings, private_postgres, start_worker):
     database = {"SQLALCHEMY_DATABASE_URI": private_postgres.create_database("jobservice_r3_test"),
                 "JOB_QUEUE": f"r3-{uuid.uuid4().hex[:8]}"}
-    web = create_app("test", overrides={**e2e_settings, **database, **BATCH_SETTINGS})
+    web = create_app("test", overrides={**e2e_settings, **database, **BATCH_SETTINGS, "AUTH_ENABLED": True})
     with web.app_context():
         flask_migrate.upgrade()
     scenario = BatchScenario(web)

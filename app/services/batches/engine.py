@@ -42,7 +42,7 @@ from app.core.text import is_storable
 from app.extensions import db
 from app.models import new_id
 from app.models.tables import batch_element_table, batch_table, historic_batch_table, job_definition_table, job_table
-from app.services import access
+from app.services import access, audit
 from app.services.auth import load_authentication
 from app.services.batches.types import SlicePosition, SliceResult, get_batch_type
 from app.services.dispatch import wake_executor_after_commit
@@ -149,6 +149,8 @@ def create_batch(type_name, request, authentication=None, before_write=None):
             **shared, revision=1, jobs_created=0, suspended=False, configuration=configuration))
         db.session.execute(insert(historic_batch_table).values(**shared, end_time=None, removal_time=None))
         _insert_batch_job(batch_id, seed_definition, HANDLER_BATCH_SEED, {"batchId": batch_id}, suspended=False)
+        if batch_type.log_creation is not None:
+            batch_type.log_creation(request, elements)
         wake_executor_after_commit(db.session)
         db.session.commit()
     except Exception:
@@ -394,6 +396,8 @@ def set_batch_suspended(batch_id, suspended, authentication=None):
                        .values(suspended=suspended, revision=job_table.c.revision + 1))
     db.session.execute(update(batch_table).where(batch_table.c.id == batch_id)
                        .values(suspended=suspended, revision=batch_table.c.revision + 1))
+    audit.log_operation(audit.SUSPEND_BATCH if suspended else audit.ACTIVATE_BATCH, audit.BATCH,
+                        [("suspensionState", None, "suspended" if suspended else "active")], batch_id=batch_id)
     if not suspended:
         wake_executor_after_commit(db.session)
     db.session.commit()
@@ -411,6 +415,7 @@ def delete_batch(batch_id, cascade=False, authentication=None):
     _remove_runtime_batch(batch, delete_execution_jobs=True)
     if cascade:
         db.session.execute(delete(historic_batch_table).where(historic_batch_table.c.id == batch_id))
+    audit.log_operation(audit.DELETE, audit.BATCH, [("cascadeToHistory", None, bool(cascade))], batch_id=batch_id)
     db.session.commit()
     return True
 
@@ -428,5 +433,7 @@ def delete_historic_batch(batch_id, authentication=None):
             return False
         access.check_batch(authentication, "DELETE_HISTORY", batch_id)
     deleted = db.session.execute(delete(historic_batch_table).where(historic_batch_table.c.id == batch_id)).rowcount
+    if deleted:
+        audit.log_operation(audit.DELETE_HISTORY, audit.BATCH, batch_id=batch_id)
     db.session.commit()
     return deleted == 1

@@ -14,7 +14,7 @@ from app.core.dates import format_date, parse_date, truncate_ms, utcnow
 from app.core.errors import InvalidRequest
 from app.core.names import BATCH_TYPE_SET_JOB_RETRIES
 from app.models.tables import job_table
-from app.services import access
+from app.services import access, audit
 from app.services.batches.types import BatchType, Selection, SliceResult
 from app.services.jobs.query import select_job_ids
 from app.services.jobs.retries import UNSET, set_job_retries
@@ -100,6 +100,12 @@ def apply_slice(ids, configuration, position):
     return SliceResult(updated=result.updated, missing=result.missing)
 
 
+def log_creation(request, elements):
+    """Camunda's entries for an async set-retries (C.9.3): three rows, no ids, no due date."""
+    audit.log_operation(audit.SET_JOB_RETRIES, audit.JOB, [
+        ("nrOfInstances", None, elements), ("async", None, True), ("retries", None, request.retries)])
+
+
 # Registered with its execution handler by app.services.batches.handlers.
 SET_JOB_RETRIES = BatchType(
     name=BATCH_TYPE_SET_JOB_RETRIES,
@@ -112,4 +118,5 @@ SET_JOB_RETRIES = BatchType(
     authorize=authorize,
     element_conditions=element_conditions,
     slice_position=True,
+    log_creation=log_creation,
 )

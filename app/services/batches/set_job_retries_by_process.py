@@ -90,4 +90,5 @@ SET_JOB_RETRIES_BY_PROCESS = BatchType(
     create_permission="CREATE_BATCH_SET_JOB_RETRIES",
     authorize=authorize,
     element_conditions=set_job_retries.element_conditions,
+    log_creation=set_job_retries.log_creation,
 )

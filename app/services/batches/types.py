@@ -108,6 +108,9 @@ class BatchType:
     slice_position: bool = False
     # The registered type whose name this type's batches are stored and executed under.
     stored_as: str | None = None
+    # Writes the user operation log entries of the creation (request, number of elements), in
+    # the creating transaction (app.services.audit); None: the type logs nothing.
+    log_creation: Callable[[Any, int], None] | None = None
 
     @property
     def stored_type(self):

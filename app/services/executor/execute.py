@@ -70,19 +70,20 @@ def load_held_job(job_id, token, revision):
                        configuration=row.handler_configuration or {}, retries=row.retries, batch_id=row.batch_id)
 
 
-def execute_job(job_id, token, revision, failures=None):
+def execute_job(job_id, token, revision, failures=None, before_finish=None):
     """Run one job held by ``token`` at ``revision``, read by id (a request's execute, a message
-    of an older release, a test). Returns ``"done"``, ``"failed"`` or ``"skipped"``."""
+    of an older release, a test). Returns ``"done"``, ``"failed"`` or ``"skipped"``.
+    ``before_finish``: see :func:`run_job`."""
     job = load_held_job(job_id, token, revision)
     db.session.commit()  # no transaction stays open while the handler works
     if job is None:
         log.info("job %s is no longer held by %s at revision %s; nothing to do", job_id, token, revision)
         return _release_stale_lock(job_id, token)
     with job_context(job.id, job.batch_id):
-        return run_job(job, failures)
+        return run_job(job, failures, before_finish=before_finish)
 
 
-def run_job(job, failures=None, autocommit=None, guard=None):
+def run_job(job, failures=None, autocommit=None, guard=None, before_finish=None):
     """Run an acquired job. Returns ``"done"``, ``"failed"`` or ``"skipped"``.
 
     ``failures``, when given, receives the handler's exception (``POST /job/{id}/execute``
@@ -91,7 +92,9 @@ def run_job(job, failures=None, autocommit=None, guard=None):
     DELETE alone (one round trip instead of BEGIN, DELETE, COMMIT). ``guard``, when given, is
     a context manager factory the handler call runs in (the runtime's time limits). A database
     outage or conflict is raised, not counted as the job's failure: nothing was applied and the
-    lock is still the caller's, so it may run the job again.
+    lock is still the caller's, so it may run the job again. ``before_finish``, when given, is
+    called after the handler succeeded, inside the job's transaction (the user operation log
+    entry of ``POST /job/{id}/execute``, which so commits only with the job's success).
     """
     handler = enabled_handlers().get(job.handler_type)
     if handler is None:
@@ -106,11 +109,13 @@ def run_job(job, failures=None, autocommit=None, guard=None):
         else:
             with guard(job):
                 handler(context)
-        if autocommit is not None and job.retries and not db.session().in_transaction():
+        if autocommit is not None and before_finish is None and job.retries and not db.session().in_transaction():
             # The handler did no database work: the fenced DELETE alone is the transaction.
             if autocommit.execute(_FINISH, fence).rowcount != 1:
                 return _fenced_out(job.id, job.lock_owner)
             return _after_commit(context)
+        if before_finish is not None:
+            before_finish()
         deleted = db.session.execute(_FINISH, fence).rowcount
         if deleted != 1:
             db.session.rollback()

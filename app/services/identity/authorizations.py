@@ -27,7 +27,7 @@ from app.core.permissions import (
 )
 from app.extensions import db
 from app.models.tables import authorization_table
-from app.services import auth
+from app.services import audit, auth
 from app.services.identity import common
 
 DUPLICATE = "An authorization of this type for this user or group on this resource type and resource id already exists"
@@ -71,6 +71,7 @@ def create_authorization(authentication, values):
     auth.check_authorization(authentication, "CREATE", AUTHORIZATION)
     authorization_id = str(uuid.uuid4())
     common.insert_unique(insert(authorization_table).values(id=authorization_id, revision=1, **row), DUPLICATE)
+    audit.log_authorization(audit.CREATE, row)
     db.session.commit()
     return common.find(authorization_table, authorization_id)
 
@@ -110,13 +111,15 @@ def update_authorization(authentication, authorization_id, values):
         raise BadUserRequest(DUPLICATE)
     db.session.execute(update(authorization_table).where(authorization_table.c.id == authorization_id)
                        .values(revision=authorization_table.c.revision + 1, **row))
+    audit.log_authorization(audit.UPDATE, row, current)
     db.session.commit()
 
 
 def delete_authorization(authentication, authorization_id):
-    get_authorization(authentication, authorization_id)
+    current = get_authorization(authentication, authorization_id)
     auth.check_authorization(authentication, "DELETE", AUTHORIZATION, authorization_id)
     db.session.execute(delete(authorization_table).where(authorization_table.c.id == authorization_id))
+    audit.log_authorization(audit.DELETE, current)
     db.session.commit()
 
 

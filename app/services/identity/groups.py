@@ -13,7 +13,7 @@ from app.core.errors import BadUserRequest, NotFound
 from app.core.permissions import AUTH_TYPE_GRANT, GROUP, GROUP_MEMBERSHIP, TENANT, USER, permissions_of
 from app.extensions import db
 from app.models.tables import authorization_table, group_member_table, group_table, tenant_member_table, user_table
-from app.services import auth
+from app.services import audit, auth
 from app.services.identity import common
 
 
@@ -36,6 +36,7 @@ def create_group(authentication, group):
         id=str(uuid.uuid4()), revision=1, type=AUTH_TYPE_GRANT, user_id=None, group_id=group_id,
         resource_type=GROUP.type, resource_id=group_id, permissions=permissions_of(GROUP.type)["READ"],
     ))
+    audit.log_identity(audit.CREATE, audit.GROUP, groupId=group_id)
     db.session.commit()
 
 
@@ -51,6 +52,7 @@ def update_group(authentication, group_id, group):
     auth.check_authorization(authentication, "UPDATE", GROUP, group_id)
     db.session.execute(update(group_table).where(group_table.c.id == group_id).values(
         name=group.get("name"), type=group.get("type"), revision=group_table.c.revision + 1))
+    audit.log_identity(audit.UPDATE, audit.GROUP, groupId=group_id)
     db.session.commit()
 
 
@@ -68,6 +70,7 @@ def delete_group(authentication, group_id):
         | (a.group_id == group_id)
     ))
     db.session.execute(delete(group_table).where(group_table.c.id == group_id))
+    audit.log_identity(audit.DELETE, audit.GROUP, groupId=group_id)
     db.session.commit()
     auth.forget_all_credentials()
 
@@ -81,6 +84,7 @@ def add_member(authentication, group_id, user_id):
     if not is_member(user_id, group_id):
         common.insert_unique(insert(group_member_table).values(user_id=user_id, group_id=group_id),
                              f"User {user_id} is already a member of group {group_id}")
+        audit.log_identity(audit.CREATE, audit.GROUP_MEMBERSHIP, userId=user_id, groupId=group_id)
     db.session.commit()
     auth.forget_all_credentials()
 
@@ -90,7 +94,8 @@ def remove_member(authentication, group_id, user_id):
     if not isinstance(user_id, str) or not isinstance(group_id, str):
         return
     m = group_member_table.c
-    db.session.execute(delete(group_member_table).where(m.user_id == user_id, m.group_id == group_id))
+    if db.session.execute(delete(group_member_table).where(m.user_id == user_id, m.group_id == group_id)).rowcount:
+        audit.log_identity(audit.DELETE, audit.GROUP_MEMBERSHIP, userId=user_id, groupId=group_id)
     db.session.commit()
     auth.forget_all_credentials()
 

@@ -14,7 +14,7 @@ from app.core.errors import BadUserRequest, NotFound
 from app.core.permissions import AUTH_TYPE_GRANT, TENANT, TENANT_MEMBERSHIP, permissions_of
 from app.extensions import db
 from app.models.tables import authorization_table, group_table, tenant_member_table, tenant_table, user_table
-from app.services import auth
+from app.services import audit, auth
 from app.services.identity import common
 
 
@@ -33,6 +33,7 @@ def create_tenant(authentication, tenant):
         raise BadUserRequest("The tenant already exists")
     common.insert_unique(insert(tenant_table).values(id=tenant_id, revision=1, name=tenant.get("name")),
                          "The tenant already exists")
+    audit.log_identity(audit.CREATE, audit.TENANT, tenantId=tenant_id)
     db.session.commit()
 
 
@@ -48,6 +49,7 @@ def update_tenant(authentication, tenant_id, tenant):
     auth.check_authorization(authentication, "UPDATE", TENANT, tenant_id)
     db.session.execute(update(tenant_table).where(tenant_table.c.id == tenant_id).values(
         name=tenant.get("name"), revision=tenant_table.c.revision + 1))
+    audit.log_identity(audit.UPDATE, audit.TENANT, tenantId=tenant_id)
     db.session.commit()
 
 
@@ -58,6 +60,7 @@ def delete_tenant(authentication, tenant_id):
     a = authorization_table.c
     db.session.execute(delete(authorization_table).where(a.resource_type == TENANT.type, a.resource_id == tenant_id))
     db.session.execute(delete(tenant_table).where(tenant_table.c.id == tenant_id))
+    audit.log_identity(audit.DELETE, audit.TENANT, tenantId=tenant_id)
     db.session.commit()
     auth.forget_all_credentials()
 
@@ -82,6 +85,7 @@ def _add(authentication, tenant_id, member_table, member_id, kind, column):
             db.session.execute(insert(authorization_table).values(
                 id=str(uuid.uuid4()), revision=1, type=AUTH_TYPE_GRANT, resource_type=TENANT.type,
                 resource_id=tenant_id, permissions=permissions_of(TENANT.type)["READ"], **owner))
+        audit.log_identity(audit.CREATE, audit.TENANT_MEMBERSHIP, tenantId=tenant_id, **_member(column, member_id))
     db.session.commit()
     auth.forget_all_credentials()
 
@@ -95,8 +99,13 @@ def _remove(authentication, tenant_id, member_id, column):
         a = authorization_table.c
         db.session.execute(delete(authorization_table).where(
             a.resource_type == TENANT.type, a.resource_id == tenant_id, a[column] == member_id))
+        audit.log_identity(audit.DELETE, audit.TENANT_MEMBERSHIP, tenantId=tenant_id, **_member(column, member_id))
     db.session.commit()
     auth.forget_all_credentials()
+
+
+def _member(column, member_id):
+    return {"userId": member_id} if column == "user_id" else {"groupId": member_id}
 
 
 def add_user_member(authentication, tenant_id, user_id):

@@ -14,7 +14,7 @@ from app.core.errors import BadUserRequest, InvalidRequest, NotFound
 from app.core.permissions import ALL_BITS, AUTH_TYPE_GRANT, TENANT, USER
 from app.extensions import db
 from app.models.tables import authorization_table, group_member_table, tenant_member_table, user_table
-from app.services import auth
+from app.services import audit, auth
 from app.services.identity import common, passwords
 
 
@@ -40,6 +40,7 @@ def create_user(authentication, profile, password=None):
         id=str(uuid.uuid4()), revision=1, type=AUTH_TYPE_GRANT, user_id=user_id, group_id=None,
         resource_type=USER.type, resource_id=user_id, permissions=ALL_BITS,
     ))
+    audit.log_identity(audit.CREATE, audit.USER, userId=user_id)
     db.session.commit()
 
 
@@ -57,6 +58,7 @@ def update_profile(authentication, user_id, profile):
         first_name=profile.get("first_name"), last_name=profile.get("last_name"), email=profile.get("email"),
         revision=user_table.c.revision + 1,
     ))
+    audit.log_identity(audit.UPDATE, audit.USER, userId=user_id)
     db.session.commit()
 
 
@@ -68,6 +70,7 @@ def update_credentials(authentication, user_id, password, authenticated_user_pas
             raise InvalidRequest("The given authenticated user password is not valid.")
     get_user(authentication, user_id)
     auth.check_authorization(authentication, "UPDATE", USER, user_id)
+    audit.log_identity(audit.UPDATE, audit.USER, userId=user_id)
     set_password(user_id, password)
 
 
@@ -99,6 +102,7 @@ def delete_user(authentication, user_id):
         a.user_id == user_id,
     )))
     db.session.execute(delete(user_table).where(user_table.c.id == user_id))
+    audit.log_identity(audit.DELETE, audit.USER, userId=user_id)
     db.session.commit()
     auth.forget_credentials(user_id)
     auth.forget_all_credentials()

@@ -31,7 +31,7 @@ from app.core.permissions import AuthorizationError
 from app.core.text import is_storable
 from app.extensions import db
 from app.models.tables import job_definition_table, job_table, stacktrace_table
-from app.services import access
+from app.services import access, audit
 from app.services.dispatch import wake_executor_after_commit
 from app.services.executor.acquire import lock_owner_token, unlock_job
 from app.services.executor.execute import execute_job
@@ -86,29 +86,35 @@ def set_retries(job_id, retries, due_date_set=False, due_date=None, authenticati
     if not is_storable(job_id):
         raise _no_job_found(job_id)
     access.check_job(authentication, job_id, access.RETRY_JOB, lambda: _no_job_found(job_id))
+    before = audit.job_before(job_id)
     result = set_job_retries([job_id], retries, due_date if due_date_set else UNSET)
     if result.missing:
         db.session.rollback()
         raise _no_job_found(job_id)
+    audit.log_job_operation(audit.SET_JOB_RETRIES, job_id, before, [("retries", "retries", retries)] + (
+        [("dueDate", "due_date", due_date)] if due_date_set else []))
     db.session.commit()
 
 
-def _update_job(job_id, authentication, **values):
-    """Write ``values`` to one job with its revision bumped; 404 when there is no such job."""
+def _update_job(job_id, authentication, operation_type, prop, column, value):
+    """Write ``value`` to one job's ``column`` with its revision bumped, and log the operation
+    (``prop``: Camunda's property name); 404 when there is no such job."""
     if not is_storable(job_id):
         raise _no_job_found(job_id)
     access.check_job(authentication, job_id, access.UPDATE_JOB, lambda: _no_job_found(job_id))
+    before = audit.job_before(job_id)
     c = job_table.c
     updated = db.session.execute(
-        update(job_table).where(c.id == job_id).values(**values, revision=c.revision + 1)).rowcount
+        update(job_table).where(c.id == job_id).values(**{column: value}, revision=c.revision + 1)).rowcount
     if updated != 1:
         db.session.rollback()
         raise _no_job_found(job_id)
+    audit.log_job_operation(operation_type, job_id, before, [(prop, column, value)])
 
 
 def set_due_date(job_id, due_date, cascade=False, authentication=None):
     """``PUT /job/{id}/duedate``. ``cascade`` is accepted and has nothing to reach (no timer cycles)."""
-    _update_job(job_id, authentication, due_date=due_date)
+    _update_job(job_id, authentication, audit.SET_DUE_DATE, "duedate", "due_date", due_date)
     if due_date is None or due_date <= utcnow():
         wake_executor_after_commit(db.session)  # the job may have become executable
     db.session.commit()
@@ -116,7 +122,7 @@ def set_due_date(job_id, due_date, cascade=False, authentication=None):
 
 def set_priority(job_id, priority, authentication=None):
     """``PUT /job/{id}/priority``."""
-    _update_job(job_id, authentication, priority=priority)
+    _update_job(job_id, authentication, audit.SET_PRIORITY, "priority", "priority", priority)
     db.session.commit()
 
 
@@ -134,6 +140,8 @@ def set_suspended(job_id, suspended, authentication=None):
     if updated == 0 and not _job_exists(job_id):
         db.session.rollback()
         raise _no_job_found(job_id)
+    audit.log_job_operation(audit.SUSPEND_JOB if suspended else audit.ACTIVATE_JOB, job_id, audit.job_before(job_id),
+                            [("suspensionState", None, "suspended" if suspended else "active")])
     if updated and not suspended:
         wake_executor_after_commit(db.session)
     db.session.commit()
@@ -171,6 +179,10 @@ def set_suspended_by(request, authentication=None):
     updated = db.session.execute(
         update(job_table).where(*conditions).values(suspended=request.suspended, revision=c.revision + 1)
     ).rowcount
+    # One operation, whatever the number of jobs: the selector is the entry's id (C.9.3).
+    audit.log_operation(audit.SUSPEND_JOB if request.suspended else audit.ACTIVATE_JOB, audit.JOB,
+                        [("suspensionState", None, "suspended" if request.suspended else "active")],
+                        **{_SELECTOR_COLUMNS[request.selector]: request.value})
     if updated and not request.suspended:
         wake_executor_after_commit(db.session)
     db.session.commit()
@@ -227,9 +239,12 @@ def execute_now(job_id, authentication=None):
     Camunda does: 500 ``RestException`` with the handler's message.
     """
     token, revision = _lock_for_request(job_id, authentication)
+    before = audit.job_before(job_id)
     failures = []
     try:
-        outcome = execute_job(job_id, token, revision, failures=failures)
+        # The Execute entry commits with the job's success, or not at all (C.9.3).
+        outcome = execute_job(job_id, token, revision, failures=failures,
+                              before_finish=lambda: audit.log_job_operation(audit.EXECUTE, job_id, before))
     except (OperationalError, InterfaceError):
         # Nothing was applied; give the job back instead of leaving it locked until expiry.
         db.session.rollback()
@@ -291,10 +306,12 @@ def delete_job(job_id, authentication=None):
             db.session.rollback()
             raise RestException(_locked_message(job_id, row, current_app.config["OUTPUT_TIMEZONE"], "deleted"),
                                 status=409)
+        before = audit.job_before(job_id)
         deleted = db.session.execute(
             delete(job_table).where(c.id == job_id, c.revision == row.revision)).rowcount
         if deleted == 1:
             delete_failed_job_incidents([job_id])
+            audit.log_job_operation(audit.DELETE, job_id, before)
             db.session.commit()
             return
         db.session.rollback()
@@ -332,5 +349,8 @@ def set_job_definition_retries(job_definition_id, retries, due_date_set=False, d
         statement = statement.with_for_update()
     ids = list(db.session.execute(statement).scalars())
     result = set_job_retries(ids, retries, due_date if due_date_set else UNSET)
+    audit.log_job_definition_operation(audit.SET_JOB_RETRIES, audit.JOB, job_definition_id,
+                                       [("retries", None, retries)] + ([("dueDate", None, due_date)] if due_date_set
+                                                                       else []))
     db.session.commit()
     return result.updated

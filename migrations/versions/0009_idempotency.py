@@ -3,15 +3,15 @@
 One row per (user, key): the request's hash, the batch it created and when. The primary key
 makes concurrent duplicates wait for each other; the create_time index serves the expiry.
 
-Revision ID: 0012
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-02
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
