@@ -24,8 +24,9 @@ from app.services.auth import authenticate, init_credential_cache
 log = logging.getLogger(__name__)
 
 REALM = "default"
-# Endpoint names served without authentication (e.g. a future "health.live"); keep it short.
-PUBLIC_ENDPOINTS = frozenset()
+# Endpoint names served without authentication; keep it short. GET /engine is the one path
+# Camunda's filter never protects (spec C.6): Cockpit lists the engines before logging in.
+PUBLIC_ENDPOINTS = frozenset({"engines.engine_names"})
 
 MISSING = "Authentication required: send HTTP Basic credentials (Authorization: Basic base64(user:password))"
 MALFORMED = "The Authorization header is not HTTP Basic credentials (Authorization: Basic base64(user:password))"
