@@ -18,7 +18,8 @@
 """
 
 from flask import Blueprint, current_app, request
-from werkzeug.exceptions import MethodNotAllowed, NotFound as NoRoute
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound as NoRoute
 
 from app.api.common import json_response
 from app.core.errors import InvalidRequest, NotFound
