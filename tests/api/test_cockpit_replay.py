@@ -104,8 +104,8 @@ def test_due_date_recalculation_and_the_new_filters(http, make_jobs):
                      "retries": 2})[0]
     response = http("POST", f"{ENGINE}/job/{job['id']}/duedate/recalculate", params={"creationDateBased": "true"})
     assert response.status_code == 204, response.text
-    found = assert_json(http("GET", f"{ENGINE}/job/", params={"exceptionMessageLike": "%timed out", "retrying": "true",
-                                                               "sortBy": "createTime", "sortOrder": "desc"}))
+    params = {"exceptionMessageLike": "%timed out", "retrying": "true", "sortBy": "createTime", "sortOrder": "desc"}
+    found = assert_json(http("GET", f"{ENGINE}/job/", params=params))
     assert [(item["id"], item["dueDate"]) for item in found] == [(job["id"], "2026-01-01T00:05:00.000+0000")]
 
 
