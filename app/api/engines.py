@@ -20,6 +20,7 @@
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as NoRoute
+from werkzeug.routing import RequestRedirect
 
 from app.api.common import json_response
 from app.core.errors import InvalidRequest, NotFound
@@ -27,9 +28,6 @@ from app.core.names import CAMUNDA_API_VERSION, DEFAULT_ENGINE
 
 bp = Blueprint("engines", __name__)
 version_bp = Blueprint("version", __name__)
-
-ENGINE_NAMES_ENDPOINT = "engines.engine_names"
-
 
 @bp.get("/engine")
 def engine_names():
@@ -59,7 +57,7 @@ def _route_exists(base, rest):
     adapter = current_app.url_map.bind("localhost")
     try:
         adapter.match(f"{base}/{rest}", method=request.method)
-    except NoRoute:
+    except (NoRoute, RequestRedirect):  # a redirect: "//" in the path, which Camunda does not serve
         return False
     except MethodNotAllowed as error:
         raise MethodNotAllowed(valid_methods=error.valid_methods) from None

@@ -48,6 +48,7 @@ def test_an_unknown_engine_is_no_process_engine_available(client, method, path):
 def test_an_unknown_engine_with_an_unknown_path_or_method_is_routing_s_answer(client):
     assert client.get(f"{BASE}/engine/nosuch/no-such-resource").status_code == 404
     assert client.get(f"{BASE}/engine/nosuch").status_code == 404
+    assert client.get(f"{BASE}/engine/nosuch/job//count").status_code < 500
     response = client.patch(f"{BASE}/engine/nosuch/job/count")
     assert response.status_code == 405
     assert "GET" in response.headers["Allow"]
