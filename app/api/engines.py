@@ -29,6 +29,7 @@ from app.core.names import CAMUNDA_API_VERSION, DEFAULT_ENGINE
 bp = Blueprint("engines", __name__)
 version_bp = Blueprint("version", __name__)
 
+
 @bp.get("/engine")
 def engine_names():
     return json_response([{"name": DEFAULT_ENGINE}])
