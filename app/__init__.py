@@ -27,6 +27,9 @@ def create_app(config_object=None, overrides=None, serving=False):
     if config_object is None or isinstance(config_object, str):
         config_object = select_config(config_object)
     app = Flask(__name__, instance_relative_config=False)
+    # Every route also answers with a trailing slash, without a redirect, as JAX-RS matches
+    # (spec C.2, A18). Set before the first rule is added: a rule reads it when it is bound.
+    app.url_map.strict_slashes = False
     app.config.from_object(config_object)
     if overrides:
         app.config.update(overrides)
@@ -108,9 +111,11 @@ def _migrations_dir():
 def _register_blueprints(app):
     from app.api import register_blueprints
     from app.api.auth import init_authentication
+    from app.api.engines import init_engines
     from app.api.request_context import init_request_context
 
     init_request_context(app)  # first: a request refused by authentication has an id too
+    init_engines(app)  # before authentication: Camunda checks the engine name first (C.2)
     init_authentication(app)
     register_blueprints(app)
 

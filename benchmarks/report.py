@@ -1,7 +1,7 @@
 """The report: the machine, the console table, and benchmarks/RESULTS.md.
 
 RESULTS.md is made of sections, each between ``<!-- section: KEY -->`` markers; a run replaces
-only its own: ``N100000`` (scenarios 1-6 at that N), ``N100000-curve`` (scenario 7), likewise
+only its own: ``N100000`` (scenarios 1-6 and 8 at that N), ``N100000-curve`` (scenario 7), likewise
 for N = 1,000,000, and ``recovery`` (R1-R3), and keeps every other section, among them
 ``analysis``, which no run writes (it is edited by hand).
 """
@@ -29,7 +29,7 @@ SECTION_ORDER = ("analysis", "N100000", "N100000-curve", "N1000000", "N1000000-c
 RESULTS_INTRO = """# jobservice benchmark results
 
 `python -m benchmarks.run` writes this file in sections: a run replaces the sections of its N
-(scenarios 1-6 in one, the curve of scenario 7 in another) and keeps the others, so a full
+(scenarios 1-6 and 8 in one, the curve of scenario 7 in another) and keeps the others, so a full
 100k run and a 1M run of scenarios 1 and 5 stand side by side, each with its date, machine and
 settings; `make bench-recovery` writes the recovery section (R1-R3). "Targets and what limits
 them" is written by hand from the runs below.
@@ -189,7 +189,7 @@ SETTINGS_TEXT = ("Web and workers run the Procfile's lines (`sh -c`, `APP_ENV=pr
 
 
 def render_main(bench, run, keys):
-    """The section of scenarios 1-6 of this run."""
+    """The section of scenarios 1-6 and 8 of this run."""
     rows = [row for row in bench.rows if row.scenario in keys]
     lines = [f"## N = {run.args.jobs:,}: scenarios {', '.join(keys)}", ""]
     if run.args.jobs not in REPORTED_N:

@@ -1,11 +1,11 @@
 """``.venv/bin/python -m benchmarks.run`` — load N jobs, run the scenarios, update RESULTS.md.
 
-    .venv/bin/python -m benchmarks.run                       # N = 100,000, scenarios 1-8
+    .venv/bin/python -m benchmarks.run                       # N = 100,000, scenarios 1-10
     .venv/bin/python -m benchmarks.run --jobs 1000000 --scenarios 1,5   # the 1M run
     .venv/bin/python -m benchmarks.run --scenarios 7         # the curve alone
     .venv/bin/python -m benchmarks.run --scenarios R1,R2,R3  # recovery (make bench-recovery)
 
-Scenarios 1-8 need PostgreSQL and Redis on 127.0.0.1 (``--database-url``, ``--redis-url``); the
+Scenarios 1-10 need PostgreSQL and Redis on 127.0.0.1 (``--database-url``, ``--redis-url``); the
 database is created if missing and its ``public`` schema is dropped and rebuilt by the Procfile's
 release line on every run (its name must contain "bench"). R1-R3 start a PostgreSQL cluster and
 a Redis server of their own (``--recovery-pg-port``, ``--recovery-redis-port``). Logs of the
@@ -123,7 +123,7 @@ def effective_settings(args, work_dir):
 
 
 def prepare_data(bench):
-    """The benchmark database rebuilt and loaded with N jobs (only when a scenario 1-8 is selected)."""
+    """The benchmark database rebuilt and loaded with N jobs (only when a scenario 1-10 is selected)."""
     args = bench.args
     created = datagen.prepare(args.database_url, args.redis_url, bench.work_dir)
     print(f"database {database_name(args.database_url)}{' created' if created else ''} migrated; "

@@ -12,6 +12,7 @@ from marshmallow import fields
 
 from app.core.dates import DateParseError, parse_date
 from app.core.errors import InvalidRequest
+from app.core.text import like_pattern_problem
 from schemas.common import BaseSchema, load_or_400, query_param_error, split_list_param, url
 from schemas.fields import Long, StrictBoolean, StringList
 from schemas.query import ResourceQuery, SortableQuerySchema
@@ -27,12 +28,16 @@ SORT_KEYS = {
     "jobDueDate": "due_date",
     "jobPriority": "priority",
     "tenantId": "tenant_id",
+    # Our extensions (spec A18): Camunda's JobQueryProperty has neither.
+    "createTime": "create_time",
+    "batchId": "batch_id",
 }
 
 # Flags Camunda applies only when true ("true-only", spec B.1.2).
 TRUE_ONLY = (
     "with_retries_left", "executable", "timers", "messages", "with_exception", "no_retries_left",
     "active", "suspended", "without_tenant_id", "include_jobs_without_tenant_id", "acquired",
+    "retrying",
 )
 
 
@@ -109,6 +114,10 @@ class JobQuerySchema(SortableQuerySchema):
     without_tenant_id = StrictBoolean(data_key="withoutTenantId", allow_none=True)
     include_jobs_without_tenant_id = StrictBoolean(data_key="includeJobsWithoutTenantId", allow_none=True)
     acquired = StrictBoolean(allow_none=True)
+    # Our extensions (spec A18), not in Camunda's JobQueryDto.
+    exception_message_like = fields.String(data_key="exceptionMessageLike", allow_none=True)
+    retrying = StrictBoolean(allow_none=True)
+    batch_id = fields.String(data_key="batchId", allow_none=True)
 
     def filters(self, loaded):
         filters = super().filters(loaded)
@@ -128,6 +137,9 @@ class JobQuerySchema(SortableQuerySchema):
             filters.pop("include_jobs_without_tenant_id", None)
         if filters.get("suspended"):
             filters.pop("active", None)
+        pattern = filters.get("exception_message_like")
+        if pattern is not None and like_pattern_problem(pattern):
+            raise InvalidRequest(f"Invalid exceptionMessageLike '{pattern}': {like_pattern_problem(pattern)}")
         return filters
 
 

@@ -1,7 +1,8 @@
 """Blueprints, one module per resource.
 
 Every Camunda resource is served under the base path (``/engine-rest`` by default) and again
-under ``<base>/engine/default``: the same blueprint registered twice under two names.
+under ``<base>/engine/default``: the same blueprint registered twice under two names. Other
+engine names, ``GET /engine`` and trailing slashes: app.api.engines.
 Our extensions (``/api/...``) live outside that namespace.
 """
 
@@ -9,6 +10,7 @@ Our extensions (``/api/...``) live outside that namespace.
 from app.api import (
     authorizations,
     batches,
+    engines,
     groups,
     health,
     historic_batches,
@@ -27,11 +29,13 @@ from app.api import (
 CAMUNDA_BLUEPRINTS = (
     jobs.bp, job_definitions.bp, process_instances.bp, incidents.bp, batches.bp, historic_batches.bp,
     users.bp, groups.bp, tenants.bp, authorizations.bp, identity.bp, user_operations.bp,
+    engines.version_bp,
 )
 
 
 def register_blueprints(app):
     base = app.config["REST_BASE_PATH"]
+    app.register_blueprint(engines.bp, url_prefix=base)  # GET /engine: un-prefixed only (C.1)
     for blueprint in CAMUNDA_BLUEPRINTS:
         app.register_blueprint(blueprint, url_prefix=base)
         app.register_blueprint(blueprint, url_prefix=f"{base}/engine/default",

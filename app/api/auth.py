@@ -25,8 +25,10 @@ from app.services.auth import authenticate, init_credential_cache
 log = logging.getLogger(__name__)
 
 REALM = "default"
-# Endpoint names served without authentication: the health checks (app.api.health); keep it short.
-PUBLIC_ENDPOINTS = frozenset({"health.live", "health.ready"})
+# Endpoint names served without authentication; keep it short: the health checks
+# (app.api.health), and GET /engine, the one path Camunda's filter never protects (spec C.6):
+# Cockpit lists the engines before logging in.
+PUBLIC_ENDPOINTS = frozenset({"health.live", "health.ready", "engines.engine_names"})
 # Endpoints that check a token of their own when one is configured (app.api.metrics): the Basic
 # check is skipped for them then, never otherwise.
 TOKEN_ENDPOINTS = {"metrics.metrics": "METRICS_TOKEN"}

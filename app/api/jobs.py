@@ -1,6 +1,6 @@
 """The job resource: Camunda's job query (spec B.1) and single-job operations (B.6.2)."""
 
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, request
 
 from app.api.auth import current_authentication
 from app.api.batch_requests import create_requested_batch
@@ -15,6 +15,7 @@ from app.services.jobs.commands import (
 from app.services.jobs.commands import (
     execute_now,
     get_stacktrace,
+    recalculate_due_date,
     set_due_date,
     set_priority,
     set_retries,
@@ -118,6 +119,16 @@ def set_job_retries_sync(body, job_id):
 @arguments(DuedateSchema)
 def set_job_duedate(body, job_id):
     set_due_date(job_id, body.due_date, body.cascade, current_authentication())
+    return no_content()
+
+
+@bp.post("/job/<job_id>/duedate/recalculate")
+def recalculate_job_duedate(job_id):
+    """Spec C.4: ``creationDateBased`` is read as Java's Boolean.valueOf (anything but "true"
+    in any case is false, never a 400); absent means true."""
+    flag = request.args.get("creationDateBased")
+    recalculate_due_date(job_id, creation_date_based=flag is None or flag.lower() == "true",
+                         authentication=current_authentication())
     return no_content()
 
 

@@ -3,6 +3,11 @@
 They are stored in rows and sent in broker messages, so they never change once released.
 """
 
+# The one process engine this service is, as Camunda Run names its engine (spec C.1).
+DEFAULT_ENGINE = "default"
+# What GET /version reports: the Camunda REST API version this service implements (spec A18).
+CAMUNDA_API_VERSION = "7.24.0"
+
 # Camunda's job types (ACT_RU_JOB.TYPE_).
 JOB_TYPE_MESSAGE = "message"
 JOB_TYPE_TIMER = "timer"

@@ -15,3 +15,41 @@ def is_storable(text):
     except UnicodeEncodeError:
         return False
     return True
+
+
+LIKE_ESCAPE = "\\"
+
+
+def like_pattern_problem(pattern, escape=LIKE_ESCAPE):
+    """What is wrong with a ``*Like`` pattern (Camunda's rules: ``%`` any text, ``_`` one
+    character, ``escape`` makes the next character literal), or None. A pattern ending in a
+    lone escape character is an error in PostgreSQL; it is refused before it gets there."""
+    index = 0
+    while index < len(pattern):
+        if pattern[index] == escape:
+            if index + 1 == len(pattern):
+                return f"must not end with the escape character {escape} (write {escape * 2} for a literal one)"
+            index += 1
+        index += 1
+    return None
+
+
+def like_to_glob(pattern, escape=LIKE_ESCAPE):
+    """The GLOB pattern that matches what ``LIKE pattern ESCAPE escape`` matches, case-sensitively
+    (SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's and Camunda's do not)."""
+    glob = []
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == escape and index + 1 < len(pattern):
+            index += 1
+            char = pattern[index]
+            glob.append(f"[{char}]" if char in "*?[" else char)
+        elif char == "%":
+            glob.append("*")
+        elif char == "_":
+            glob.append("?")
+        else:
+            glob.append(f"[{char}]" if char in "*?[" else char)
+        index += 1
+    return "".join(glob)

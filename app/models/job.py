@@ -100,6 +100,14 @@ class Job(db.Model):
         # Key and tenant filters together find their common rows directly instead of ANDing
         # the bitmaps of the two single-column indexes (0005).
         db.Index("ix_job_process_definition_key_tenant", process_definition_key, tenant_id),
+        # exceptionMessageLike (spec A18) with any pattern, a leading % included: a trigram GIN
+        # index on PostgreSQL (pg_trgm). SQLite ignores the two keywords and builds a b-tree,
+        # which serves exceptionMessage and prefix patterns. Only a failure writes the column,
+        # never a set-retries batch (0010).
+        db.Index("ix_job_exception_message_trgm", exception_message, postgresql_using="gin",
+                 postgresql_ops={"exception_message": "gin_trgm_ops"}),
+        # The batchId filter and sort key (spec A18); batch_id is written once, at insert (0010).
+        db.Index("ix_job_batch_id", batch_id, id),
         {
             # Room on each page for the new row versions of a bulk set-retries, so that its
             # updates stay HOT even when 40 % of a page's rows are revived at once (0004: at

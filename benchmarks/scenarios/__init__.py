@@ -6,7 +6,7 @@ so nothing executes), or manages its processes itself (``None``: the harness sto
 stack first). Scenario 5 has three steps: the stream with the web alone, the peaks that
 scenario 1's batch recorded, and the flatness check at the end.
 
-Numbered scenarios 1-9 run on the benchmark database (``--database-url``), loaded with N jobs;
+Numbered scenarios 1-10 run on the benchmark database (``--database-url``), loaded with N jobs;
 the recovery scenarios R1-R3 on a private PostgreSQL and Redis the harness starts itself.
 """
 
@@ -23,19 +23,21 @@ from benchmarks.scenarios import (
     s7_curve,
     s8_metrics,
     s9_preview,
+    s10_message_like,
 )
 
 MODULES = (s1_batch, s2_defaults, s3_creation, s4_queries, s5_memory, s6_executor, s7_curve, s8_metrics,
-           s9_preview,
+           s9_preview, s10_message_like,
            r1_worker_kill, r2_redis_restart, r3_postgres_restart)
 TITLES = {module.KEY: module.TITLE for module in MODULES}
-MAIN = ("1", "2", "3", "4", "5", "6", "8", "9")  # one RESULTS.md section per N
+MAIN = ("1", "2", "3", "4", "5", "6", "8", "9", "10")  # one RESULTS.md section per N
 CURVE = ("7",)  # a section of its own per N
 RECOVERY = ("R1", "R2", "R3")  # one section, their own data
-DEFAULT = "1,2,3,4,5,6,7,8,9"
+DEFAULT = "1,2,3,4,5,6,7,8,9,10"
 
 PLAN = (
     ("4", "web", s4_queries.run),
+    ("10", "web", s10_message_like.run),  # adds 20 jobs and deletes them again
     ("3", "web", s3_creation.run),
     ("9", "web", s9_preview.run),
     ("5", "web", s5_memory.stream),

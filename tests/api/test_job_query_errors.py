@@ -203,12 +203,13 @@ def test_filter_errors_come_before_the_sort_pair_check(client):
 
 
 def test_invalid_sort_values_come_before_the_filters(client):
-    params = {"sortBy": "createTime", "sortOrder": "asc", "timers": "true", "messages": "true"}
+    params = {"sortBy": "activityId", "sortOrder": "asc", "timers": "true", "messages": "true"}
     assert_error(client.get(LIST, query_string=params), 400,
-                 "Cannot set query parameter 'sortBy' to value 'createTime'")
+                 "Cannot set query parameter 'sortBy' to value 'activityId'")
 
 
-@pytest.mark.parametrize("value", ["createTime", "id", "jobid", "JOBID", "dueDate", "priority", "", "jobId "])
+# createTime and batchId are sort keys of ours (spec A18); activityId is a filter, never a sort key.
+@pytest.mark.parametrize("value", ["activityId", "id", "jobid", "JOBID", "dueDate", "priority", "", "jobId "])
 def test_invalid_get_sort_by(client, value):
     for response in get_and_count(client, {"sortBy": value, "sortOrder": "asc"}):
         assert_error(response, 400, f"Cannot set query parameter 'sortBy' to value '{value}'")
@@ -220,7 +221,7 @@ def test_invalid_get_sort_order(client, value):
         assert_error(response, 400, f"Cannot set query parameter 'sortOrder' to value '{value}'")
 
 
-@pytest.mark.parametrize("value", ["createTime", "id", "JOBID", ""])
+@pytest.mark.parametrize("value", ["activityId", "id", "JOBID", ""])
 def test_invalid_post_top_level_sort_by(client, value):
     for response in post_and_count(client, {"sortBy": value, "sortOrder": "asc"}):
         assert_error(response, 400, f"sortBy parameter has invalid value: {value}")
@@ -241,7 +242,7 @@ NO_DIRECTION = "Invalid query: call asc() or desc() after using orderByXX(): dir
 
 @pytest.mark.parametrize("sorting, message", [
     ([{"sortOrder": "asc"}], NO_PROPERTY),
-    ([{"sortBy": "createTime", "sortOrder": "asc"}], NO_PROPERTY),
+    ([{"sortBy": "activityId", "sortOrder": "asc"}], NO_PROPERTY),
     ([{"sortBy": None, "sortOrder": "desc"}], NO_PROPERTY),
     ([{"sortBy": "jobRetries", "sortOrder": "asc"}, {"sortBy": "bogus", "sortOrder": "desc"}], TWO_DIRECTIONS),
     ([{"sortBy": "jobRetries", "sortOrder": "asc"}, {"sortOrder": "asc"}], TWO_DIRECTIONS),

@@ -134,8 +134,10 @@ def test_models_create_the_indexes_and_storage_parameters_the_migrations_create(
             migrated_storage = storage_parameters(connection, "public")
             # PostgreSQL's DDL is transactional: the scratch schema goes with the rollback.
             connection.execute(text(f"CREATE SCHEMA {SCRATCH_SCHEMA}"))
-            connection.execute(text(f"SET LOCAL search_path TO {SCRATCH_SCHEMA}"))
-            db.metadata.create_all(connection)
+            # public stays on the path for the operator classes of extensions (pg_trgm, 0010);
+            # the tables it holds are not looked at (checkfirst) so that all are created here.
+            connection.execute(text(f"SET LOCAL search_path TO {SCRATCH_SCHEMA}, public"))
+            db.metadata.create_all(connection, checkfirst=False)
             created_indexes = index_definitions_postgresql(connection, SCRATCH_SCHEMA)
             created_storage = storage_parameters(connection, SCRATCH_SCHEMA)
             connection.rollback()

@@ -22,8 +22,9 @@ def token_app(app):
     return application
 
 
-def test_only_the_health_checks_are_public():
-    assert PUBLIC_ENDPOINTS == {"health.live", "health.ready"}
+def test_only_the_health_checks_and_the_engine_list_are_public():
+    # GET /engine: Cockpit lists the engines before logging in (spec C.6, A18).
+    assert PUBLIC_ENDPOINTS == {"health.live", "health.ready", "engines.engine_names"}
 
 
 def test_health_checks_answer_without_credentials(secure_client):

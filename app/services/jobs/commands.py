@@ -27,8 +27,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.core.dates import format_date, utcnow
 from app.core.errors import InvalidRequest, NotFound, RestException
+from app.core.names import JOB_TYPE_TIMER
 from app.core.permissions import AuthorizationError
 from app.core.text import is_storable
+from app.core.timers import TIMER_KEYS, TimerDefinitionError, resolve_due_date, timer_definition
 from app.extensions import db
 from app.models.tables import job_definition_table, job_table, stacktrace_table
 from app.services import access, audit
@@ -118,6 +120,53 @@ def set_due_date(job_id, due_date, cascade=False, authentication=None):
     if due_date is None or due_date <= utcnow():
         wake_executor_after_commit(db.session)  # the job may have become executable
     db.session.commit()
+
+
+def recalculate_due_date(job_id, creation_date_based=True, authentication=None):
+    """``POST /job/{id}/duedate/recalculate`` (spec C.4, A18): the due date of a timer job from
+    its timer definition (app.core.timers), resolved against its creation time or now.
+
+    Only ``due_date`` changes (and the revision). Camunda's 500s are 400s here (A2) with its
+    messages: a job that is not a timer, a timer without a definition, a definition that does
+    not resolve.
+    """
+    if not is_storable(job_id):
+        raise _no_job_found(job_id)
+    access.check_job(authentication, job_id, access.UPDATE_JOB, lambda: _no_job_found(job_id))
+    c = job_table.c
+    for _ in range(OPTIMISTIC_ATTEMPTS):
+        row = db.session.execute(
+            select(c.revision, c.type, c.handler_type, c.handler_configuration, c.create_time, c.activity_id)
+            .where(c.id == job_id)).first()
+        if row is None:
+            db.session.rollback()
+            raise _no_job_found(job_id)
+        due_date = _recalculated_due_date(job_id, row, creation_date_based)
+        updated = db.session.execute(
+            update(job_table).where(c.id == job_id, c.revision == row.revision)
+            .values(due_date=due_date, revision=c.revision + 1)).rowcount
+        if updated == 1:
+            if due_date <= utcnow():
+                wake_executor_after_commit(db.session)  # due now: run it without waiting for a poll
+            db.session.commit()
+            return due_date
+        db.session.rollback()  # changed in between: read it again
+    raise RestException(f"Job with id {job_id} is being changed concurrently; try again.", status=409)
+
+
+def _recalculated_due_date(job_id, row, creation_date_based):
+    if row.type != JOB_TYPE_TIMER:
+        raise InvalidRequest(f"Only timer jobs can be recalculated, but the job with id '{job_id}' is of type "
+                             f"'{row.handler_type}'.")
+    try:
+        definition = timer_definition(row.handler_configuration)
+        if definition is None:
+            raise InvalidRequest(f"No timer declaration found for job id '{job_id}'. A timer job that can be "
+                                 f"recalculated carries one of {', '.join(TIMER_KEYS)} in its handlerConfiguration.")
+        return resolve_due_date(*definition, row.create_time if creation_date_based else utcnow())
+    except TimerDefinitionError as error:
+        raise InvalidRequest(
+            f"Timer '{row.activity_id or job_id}' was not configured with a valid duration/time: {error}") from None
 
 
 def set_priority(job_id, priority, authentication=None):

@@ -7,6 +7,7 @@ ORM objects; an unbounded list is streamed in chunks with a server-side cursor (
 from sqlalchemy import and_, exists, func, or_, select
 
 from app.core.dates import utcnow
+from app.core.text import LIKE_ESCAPE, like_to_glob
 from app.extensions import db
 from app.models.tables import job_definition_table, job_table
 from app.services import access
@@ -14,6 +15,7 @@ from app.services.sql import (
     after_row,
     equal_conditions,
     fetch_mappings,
+    is_postgres,
     order_by_columns,
     paged,
     stream_mappings,
@@ -37,6 +39,7 @@ _EQUALS = {
     "process_definition_key": "process_definition_key",
     "exception_message": "exception_message",
     "failed_activity_id": "failed_activity_id",
+    "batch_id": "batch_id",  # our extension (spec A18)
 }
 
 
@@ -67,7 +70,15 @@ def job_conditions(query, now=None, table=job_table):
     if f.get("messages"):
         conditions.append(c.type == "message")
     if f.get("with_exception"):
-        conditions.append(or_(c.exception_message.isnot(None), c.has_stacktrace.is_(True)))
+        conditions.append(_has_exception(c))
+    if "exception_message_like" in f:
+        # Spec A18: Camunda's LIKE rules (``%``, ``_``, ``\\`` escapes), served by the trigram
+        # index ix_job_exception_message_trgm on PostgreSQL, whatever the pattern starts with.
+        conditions.append(_like(c.exception_message, f["exception_message_like"]))
+    if f.get("retrying"):
+        # Spec A18: failed at least once and will be tried again.
+        conditions.append(_has_exception(c))
+        conditions.append(c.retries > 0)
     if f.get("active"):
         conditions.append(c.suspended.is_(False))
     if f.get("suspended"):
@@ -93,6 +104,19 @@ def job_conditions(query, now=None, table=job_table):
     if f.get("acquired"):
         conditions.append(and_(c.lock_expiration_time.isnot(None), c.lock_expiration_time > now))
     return conditions
+
+
+def _like(column, pattern):
+    """``column LIKE pattern ESCAPE '\\'`` as Camunda's mappings write it, case-sensitive on
+    both databases: SQLite's LIKE ignores ASCII case, so there it is the equivalent GLOB."""
+    if is_postgres():
+        return column.like(pattern, escape=LIKE_ESCAPE)
+    return column.op("GLOB")(like_to_glob(pattern))
+
+
+def _has_exception(c):
+    """Camunda's withException: a message or a stack trace is recorded."""
+    return or_(c.exception_message.isnot(None), c.has_stacktrace.is_(True))
 
 
 def order_by_clauses(ordering, table=job_table):
