@@ -2,7 +2,8 @@
 
 Every Camunda resource is served under the base path (``/engine-rest`` by default) and again
 under ``<base>/engine/default``: the same blueprint registered twice under two names.
-Our extensions (``/api/...``) live outside that namespace.
+Our extensions (``/api/...``) live outside that namespace. The API document
+(``<base>/openapi.json``) and Swagger UI (``/docs``) describe all of them (app.api.openapi).
 """
 
 
@@ -16,6 +17,7 @@ from app.api import (
     ingest,
     job_definitions,
     jobs,
+    openapi,
     tenants,
     users,
 )
@@ -33,3 +35,5 @@ def register_blueprints(app):
         app.register_blueprint(blueprint, url_prefix=f"{base}/engine/default",
                                name=f"default_engine_{blueprint.name}")
     app.register_blueprint(ingest.bp, url_prefix="/api")
+    app.register_blueprint(openapi.document_bp, url_prefix=base)
+    app.register_blueprint(openapi.docs_bp, url_prefix="/docs")

@@ -2,16 +2,18 @@
 
 from flask import Blueprint
 
-from app.api.common import arguments, count_response, output_zone
+from app.api.common import arguments, count_response, output_zone, responds
 from app.api.paging import list_response
 from app.services import incidents as service
-from schemas.incident import IncidentQuerySchema, incident_dto
+from schemas.common import CountDto
+from schemas.incident import IncidentDto, IncidentQuerySchema, incident_dto
 from schemas.query import PageSchema
 
 bp = Blueprint("incidents", __name__)
 
 
 @bp.get("/incident")
+@responds(IncidentDto, many=True)
 @arguments(IncidentQuerySchema, location="query")
 @arguments(PageSchema, location="query")
 def get_incidents(query, page):
@@ -25,6 +27,7 @@ def get_incidents(query, page):
 
 
 @bp.get("/incident/count")
+@responds(CountDto)
 @arguments(IncidentQuerySchema, location="query")
 def get_incidents_count(query):
     return count_response(service.count_incidents(query))
