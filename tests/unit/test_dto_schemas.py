@@ -38,7 +38,6 @@ from schemas.incident import IncidentDto, incident_dto
 from schemas.job import JobDto, job_dto
 from schemas.job_definition import JobDefinitionDto, job_definition_dto
 
-
 _NUMBER_SUFFIXES = ("_jobs", "_elements", "_count", "_created", "_per_seed", "_per_batch_job", "priority")
 
 
