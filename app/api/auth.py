@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 REALM = "default"
 # Endpoint names served without authentication (e.g. a future "health.live"); keep it short.
 # The API document and Swagger UI describe the API and hold no data (spec A21).
-PUBLIC_ENDPOINTS = frozenset({"api_document.get_document", "swagger_ui.page", "swagger_ui.asset"})
+PUBLIC_ENDPOINTS = frozenset({
+    "api_document.get_document", "swagger_ui.page", "swagger_ui.initializer", "swagger_ui.asset",
+})
 
 MISSING = "Authentication required: send HTTP Basic credentials (Authorization: Basic base64(user:password))"
 MALFORMED = "The Authorization header is not HTTP Basic credentials (Authorization: Basic base64(user:password))"
