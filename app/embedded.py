@@ -327,6 +327,8 @@ def main(argv=None):
                 f"  try:      curl -s {'-u USER:PASSWORD ' if config['AUTH_ENABLED'] else ''}"
                 f"-X POST {curl_host}:{port}{config['REST_BASE_PATH']}/job "
                 "-H 'Content-Type: application/json' -d '{\"noRetriesLeft\":true}'\n"
+                f"  docs:     http://{local_host}:{port}/docs (Swagger UI; the OpenAPI document is "
+                f"{config['REST_BASE_PATH']}/openapi.json)\n"
                 "  Ctrl-C stops it.\n",
                 flush=True,
             )

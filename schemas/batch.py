@@ -8,7 +8,51 @@ no longer existed when their slice ran, and the size of the selection.
 from marshmallow import ValidationError, fields, post_load
 
 from app.core.dates import format_date
-from schemas.common import BaseSchema, CommandSchema, convert_bool_param, url
+from schemas.common import BaseSchema, CommandSchema, convert_bool_param, dto_schema, url
+from schemas.fields import bool_out, date_out, int_out, long_out, text_out
+
+_BATCH = {
+    "id": text_out(nullable=False),
+    "type": text_out(nullable=False),
+    "totalJobs": int_out(nullable=False),
+    "jobsCreated": int_out(nullable=False),
+    "batchJobsPerSeed": int_out(nullable=False),
+    "invocationsPerBatchJob": int_out(nullable=False),
+    "seedJobDefinitionId": text_out(),
+    "monitorJobDefinitionId": text_out(),
+    "batchJobDefinitionId": text_out(),
+    "suspended": bool_out(),
+    "tenantId": text_out(),
+    "createUserId": text_out(),
+    "startTime": date_out(),
+    "executionStartTime": date_out(),
+}
+BatchDto = dto_schema("BatchDto", _BATCH)
+BatchStatisticsDto = dto_schema("BatchStatisticsDto", {
+    **_BATCH,
+    "remainingJobs": long_out(nullable=False),
+    "completedJobs": long_out(nullable=False),
+    "failedJobs": long_out(nullable=False),
+    "skippedElements": long_out(nullable=False, description="Our extension (spec A10)"),
+})
+HistoricBatchDto = dto_schema("HistoricBatchDto", {
+    "id": text_out(nullable=False),
+    "type": text_out(nullable=False),
+    "totalJobs": int_out(nullable=False),
+    "batchJobsPerSeed": int_out(nullable=False),
+    "invocationsPerBatchJob": int_out(nullable=False),
+    "seedJobDefinitionId": text_out(),
+    "monitorJobDefinitionId": text_out(),
+    "batchJobDefinitionId": text_out(),
+    "tenantId": text_out(),
+    "createUserId": text_out(),
+    "startTime": date_out(),
+    "endTime": date_out(),
+    "removalTime": date_out(),
+    "executionStartTime": date_out(),
+    "elements": long_out(nullable=False, description="Our extension (spec A10): the size of the selection"),
+    "skippedElements": long_out(nullable=False, description="Our extension (spec A10)"),
+})
 
 
 def batch_dto(row, zone="UTC"):
@@ -107,7 +151,7 @@ def _cascade(name, values):
 class DeleteBatchArgsSchema(BaseSchema):
     """``DELETE /batch/{id}?cascade=``; loads the flag (also delete the historic batch)."""
 
-    cascade = fields.Raw(load_default=False, metadata=url(_cascade))
+    cascade = fields.Raw(load_default=False, metadata={**url(_cascade), "type": "boolean"})
 
     @post_load
     def _flag(self, loaded, **kwargs):

@@ -29,7 +29,7 @@ import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
+from marshmallow import EXCLUDE, INCLUDE, RAISE, Schema, ValidationError, fields, pre_load
 
 from app.core.dates import DateParseError, parse_date
 from app.core.errors import InvalidRequest, validation_message
@@ -41,8 +41,11 @@ from schemas.fields import (
     Int32,
     Long,
     StrictBoolean,
+    int_out,
+    long_out,
     storable_json,
     storable_text,
+    text_out,
 )
 
 # What a schema's hooks may need besides the input: the view's path values (``job_id`` for
@@ -175,8 +178,9 @@ class BaseSchema(Schema):
         super().__init__(*args, **kwargs)
         self.location = location
         if location == "query":
-            self._url_converters = [(field_obj.data_key or name, _url_converter(field_obj))
-                                    for name, field_obj in self.load_fields.items()]
+            # (wire name, field, converter): read here and by the API document (app.api.openapi_document).
+            self.url_parameters = [(field_obj.data_key or name, field_obj, _url_converter(field_obj))
+                                   for name, field_obj in self.load_fields.items()]
 
     def on_bind_field(self, field_name, field_obj):
         if not self.refuse_unstorable_text:
@@ -211,7 +215,7 @@ class BaseSchema(Schema):
         """URL parameters converted to JSON types, one field after the other; unknown ones
         are ignored (A6), and the first value that does not convert is the answer."""
         converted = {}
-        for name, convert in self._url_converters:
+        for name, _field, convert in self.url_parameters:
             values = args.getlist(name)
             if values and convert is not None:
                 converted[name] = convert(name, values)
@@ -254,3 +258,37 @@ def load_or_400(schema, data, prefix=""):
         return schema.load(data)
     except ValidationError as error:
         raise InvalidRequest(validation_message(error.messages, prefix)) from None
+
+
+# --- response DTOs ---------------------------------------------------------------------------
+
+class _Dto(Schema):
+    class Meta:
+        unknown = RAISE  # the document says: no other keys (additionalProperties: false)
+
+
+class _OpenDto(Schema):
+    class Meta:
+        unknown = INCLUDE  # subclasses of the exception carry more keys
+
+
+def dto_schema(name, properties, description="", open_ended=False):
+    """The shape of a response DTO, for the API document (app.api.openapi_document): a schema
+    class named ``name`` with ``properties`` (wire name -> field of schemas.fields ``*_out``), in
+    the order the writer function beside it writes them. The writers stay plain functions (a
+    marshmallow dump per row would cost more than the query); tests/unit/test_dto_schemas.py
+    holds each writer to its schema, and the schemathesis run holds the answers to both."""
+    schema = (_OpenDto if open_ended else _Dto).from_dict(properties, name=name)
+    schema.__doc__ = description or f"Camunda's {name}."
+    return schema
+
+
+ErrorDto = dto_schema("ExceptionDto", {
+    "type": text_out(nullable=False, description="The exception's class name: what a client matches on"),
+    "message": text_out(description="What was wrong, for a person to act on"),
+    "code": int_out(description="Camunda's error code; null for errors of the REST layer"),
+}, "Every error (4xx, 5xx): Camunda's exception JSON. A 403 carries AuthorizationExceptionDto's "
+   "userId and missingAuthorizations as well.", open_ended=True)
+
+CountDto = dto_schema("CountResultDto", {"count": long_out(nullable=False)},
+                      "The number of results of a query.")

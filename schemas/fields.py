@@ -177,3 +177,36 @@ def storable_json(value):
         raise ValidationError("Must be valid Unicode text (no lone surrogates).") from None
     except (TypeError, ValueError):
         pass
+
+
+# --- fields of the response DTOs (the API document; the writers are plain functions) ---------
+# Every key of a DTO is always written, nulls included (Camunda's Jackson setting), so every
+# field is required; ``nullable=False`` where the writer never writes null.
+
+CAMUNDA_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}[+-][0-9]{4}$"
+
+
+def text_out(nullable=True, **metadata):
+    return fields.String(required=True, allow_none=nullable, metadata=metadata)
+
+
+def int_out(nullable=True, **metadata):
+    return Int32(required=True, allow_none=nullable, metadata=metadata)
+
+
+def long_out(nullable=True, **metadata):
+    return Long(required=True, allow_none=nullable, metadata=metadata)
+
+
+def bool_out(nullable=False, **metadata):
+    return fields.Boolean(required=True, allow_none=nullable, metadata=metadata)
+
+
+def date_out(nullable=True, **metadata):
+    """A date as Camunda writes it (spec A4): ``2024-01-31T13:45:00.000+0000``."""
+    return fields.String(required=True, allow_none=nullable, metadata={
+        "pattern": CAMUNDA_DATE_PATTERN, "example": "2024-01-31T13:45:00.000+0000", **metadata})
+
+
+def list_out(inner, nullable=False, **metadata):
+    return fields.List(inner, required=True, allow_none=nullable, metadata=metadata)

@@ -19,8 +19,8 @@ from marshmallow import fields, post_load, validate
 
 from app.core.errors import InvalidRequest
 from app.core.permissions import permission_names
-from schemas.common import BaseSchema, split_list_param, url
-from schemas.fields import Int32, StrictBoolean, StringList
+from schemas.common import BaseSchema, dto_schema, split_list_param, url
+from schemas.fields import Int32, StrictBoolean, StringList, bool_out, date_out, int_out, list_out, text_out
 from schemas.query import ResourceQuery, SortableQuerySchema
 
 MAX_PASSWORD_LENGTH = 1024  # as app.services.identity.passwords
@@ -310,6 +310,40 @@ class GroupInfoSchema(BaseSchema):
 
 
 # --- writers ------------------------------------------------------------------------------
+
+UserProfileDto = dto_schema("UserProfileDto", {
+    "id": text_out(nullable=False), "firstName": text_out(), "lastName": text_out(), "email": text_out(),
+})
+GroupDto = dto_schema("GroupDto", {"id": text_out(nullable=False), "name": text_out(), "type": text_out()})
+TenantDto = dto_schema("TenantDto", {"id": text_out(nullable=False), "name": text_out()})
+AuthorizationDto = dto_schema("AuthorizationDto", {
+    "id": text_out(nullable=False),
+    "type": int_out(nullable=False, description="0 global, 1 grant, 2 revoke"),
+    "permissions": list_out(fields.String()),
+    "userId": text_out(),
+    "groupId": text_out(),
+    "resourceType": int_out(nullable=False),
+    "resourceId": text_out(),
+    "removalTime": date_out(),
+    "rootProcessInstanceId": text_out(),
+})
+AuthorizationCheckResultDto = dto_schema("AuthorizationCheckResultDto", {
+    "permissionName": text_out(nullable=False),
+    "resourceName": text_out(nullable=False),
+    "resourceId": text_out(),
+    "authorized": bool_out(),
+})
+AuthenticationResult = dto_schema("AuthenticationResult", {
+    "authenticatedUser": text_out(), "authenticated": bool_out(),
+})
+GroupInfoDto = dto_schema("GroupInfoDto", {
+    "groups": list_out(fields.Nested(dto_schema("GroupInfoGroupDto", {
+        "id": text_out(nullable=False), "name": text_out()}))),
+    "groupUsers": list_out(fields.Nested(dto_schema("GroupInfoUserDto", {
+        "firstName": text_out(), "lastName": text_out(), "displayName": text_out(nullable=False),
+        "id": text_out(nullable=False)}))),
+})
+
 
 def user_profile_dto(row):
     return {"id": row["id"], "firstName": row["first_name"], "lastName": row["last_name"], "email": row["email"]}

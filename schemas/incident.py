@@ -7,8 +7,8 @@ and ``rootCauseIncidentId`` are the incident's own id, and ``annotation`` is alw
 from marshmallow import fields
 
 from app.core.dates import format_date
-from schemas.common import split_list_dropping_empty, url, url_date
-from schemas.fields import StringList
+from schemas.common import dto_schema, split_list_dropping_empty, url, url_date
+from schemas.fields import StringList, date_out, text_out
 from schemas.query import QuerySchema, ResourceQuery
 
 # sortBy value -> incident column
@@ -26,6 +26,25 @@ SORT_KEYS = {
     "configuration": "configuration",
     "tenantId": "tenant_id",
 }
+
+
+IncidentDto = dto_schema("IncidentDto", {
+    "id": text_out(nullable=False),
+    "processDefinitionId": text_out(),
+    "processInstanceId": text_out(),
+    "executionId": text_out(),
+    "incidentTimestamp": date_out(),
+    "incidentType": text_out(nullable=False),
+    "activityId": text_out(),
+    "failedActivityId": text_out(),
+    "causeIncidentId": text_out(),
+    "rootCauseIncidentId": text_out(),
+    "configuration": text_out(),
+    "tenantId": text_out(),
+    "incidentMessage": text_out(),
+    "jobDefinitionId": text_out(),
+    "annotation": text_out(),
+})
 
 
 def incident_dto(row, zone="UTC"):

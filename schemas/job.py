@@ -9,8 +9,8 @@ from marshmallow import fields, validate
 from app.core.dates import format_date
 from app.core.errors import InvalidRequest
 from app.core.names import JOB_TYPES
-from schemas.common import BaseSchema, context_value
-from schemas.fields import Int32, Long, StrictBoolean, WireDate
+from schemas.common import BaseSchema, context_value, dto_schema
+from schemas.fields import Int32, Long, StrictBoolean, WireDate, bool_out, date_out, int_out, long_out, text_out
 
 
 def job_dto(row, zone="UTC"):
@@ -32,6 +32,25 @@ def job_dto(row, zone="UTC"):
         "createTime": format_date(row["create_time"], zone),
         "batchId": row["batch_id"],
     }
+
+
+JobDto = dto_schema("JobDto", {
+    "id": text_out(nullable=False),
+    "jobDefinitionId": text_out(),
+    "dueDate": date_out(),
+    "processInstanceId": text_out(),
+    "executionId": text_out(),
+    "processDefinitionId": text_out(),
+    "processDefinitionKey": text_out(),
+    "retries": int_out(),
+    "exceptionMessage": text_out(),
+    "failedActivityId": text_out(),
+    "suspended": bool_out(),
+    "priority": long_out(nullable=False),
+    "tenantId": text_out(),
+    "createTime": date_out(),
+    "batchId": text_out(description="The batch whose execution job this is (null for other jobs)"),
+})
 
 
 def Id(**kwargs):  # noqa: N802 - reads like a field class in the schema below

@@ -2,8 +2,8 @@
 
 from marshmallow import fields
 
-from schemas.common import split_list_dropping_empty, url
-from schemas.fields import StrictBoolean, StringList
+from schemas.common import dto_schema, split_list_dropping_empty, url
+from schemas.fields import StrictBoolean, StringList, bool_out, long_out, text_out
 from schemas.query import ResourceQuery, SortableQuerySchema
 
 # sortBy value -> job_definition column
@@ -16,6 +16,20 @@ SORT_KEYS = {
     "jobConfiguration": "job_configuration",
     "tenantId": "tenant_id",
 }
+
+
+JobDefinitionDto = dto_schema("JobDefinitionDto", {
+    "id": text_out(nullable=False),
+    "processDefinitionId": text_out(),
+    "processDefinitionKey": text_out(),
+    "activityId": text_out(),
+    "jobType": text_out(nullable=False),
+    "jobConfiguration": text_out(),
+    "overridingJobPriority": long_out(),
+    "suspended": bool_out(),
+    "tenantId": text_out(),
+    "deploymentId": text_out(),
+})
 
 
 def job_definition_dto(row):

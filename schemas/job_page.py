@@ -75,7 +75,8 @@ class JobPageSchema(PageSchema):
     the numbers."""
 
     # In PageSchema's first place: a token is decoded before firstResult and maxResults.
-    after = fields.Raw(data_key="pageToken", metadata=url(_page_token))
+    after = fields.Raw(data_key="pageToken", metadata={
+        **url(_page_token), "type": "string", "description": "The X-Next-Page-Token of the previous page"})
 
     def check_first(self, args):
         if args.get("pageToken") is None:

@@ -95,10 +95,13 @@ class SetJobRetriesSchema(CommandSchema):
     # No lower bound: a negative count gets Camunda's message after the selection is checked.
     retries = JavaInteger(low=None, high=INT_MAX, required=True,
                           error_messages={"required": "retries is null", "null": "retries is null"})
-    job_ids = _JobIds(data_key="jobIds", allow_none=True)
+    # The metadata: what the API document says (app.api.openapi_document).
+    job_ids = _JobIds(data_key="jobIds", allow_none=True, metadata={
+        "type": "array", "items": {"type": "string", "maxLength": MAX_JOB_ID_LENGTH}})
     due_date = DueDate(data_key="dueDate", allow_none=True)
     due_date_spread_seconds = _spread_field()
-    job_query = fields.Raw(data_key="jobQuery", allow_none=True)
+    job_query = fields.Raw(data_key="jobQuery", allow_none=True, metadata={
+        "type": "object", "description": "A job query, as the body of POST /job"})
 
     def from_json(self, body):
         if body is None:

@@ -174,8 +174,11 @@ class PageSchema(BaseSchema):
     it stays the first field there."""
 
     after = fields.Raw(data_key="pageToken", metadata=url(None))
-    first_result = fields.Raw(data_key="firstResult", allow_none=True, metadata=url(_page_number))
-    max_results = fields.Raw(data_key="maxResults", allow_none=True, metadata=url(_page_number))
+    # "type" and "minimum": what the API document says (app.api.openapi_document).
+    first_result = fields.Raw(data_key="firstResult", allow_none=True,
+                              metadata={**url(_page_number), "type": "integer", "minimum": 0})
+    max_results = fields.Raw(data_key="maxResults", allow_none=True,
+                             metadata={**url(_page_number), "type": "integer", "minimum": 0})
 
     @post_load
     def _page(self, loaded, **kwargs):

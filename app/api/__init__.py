@@ -4,6 +4,8 @@ Every Camunda resource is served under the base path (``/engine-rest`` by defaul
 under ``<base>/engine/default``: the same blueprint registered twice under two names. Other
 engine names, ``GET /engine`` and trailing slashes: app.api.engines.
 Our extensions (``/api/...``) live outside that namespace.
+The API document (``<base>/openapi.json``) and Swagger UI (``/docs``) describe all of them
+(app.api.openapi).
 """
 
 
@@ -20,6 +22,7 @@ from app.api import (
     job_definitions,
     jobs,
     metrics,
+    openapi,
     process_instances,
     tenants,
     user_operations,
@@ -44,3 +47,5 @@ def register_blueprints(app):
     # Operations, outside the Camunda namespace (spec A22).
     app.register_blueprint(health.bp, url_prefix="/health")
     app.register_blueprint(metrics.bp, url_prefix="/metrics")
+    app.register_blueprint(openapi.document_bp, url_prefix=base)
+    app.register_blueprint(openapi.docs_bp, url_prefix="/docs")

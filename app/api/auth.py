@@ -26,9 +26,13 @@ log = logging.getLogger(__name__)
 
 REALM = "default"
 # Endpoint names served without authentication; keep it short: the health checks
-# (app.api.health), and GET /engine, the one path Camunda's filter never protects (spec C.6):
-# Cockpit lists the engines before logging in.
-PUBLIC_ENDPOINTS = frozenset({"health.live", "health.ready", "engines.engine_names"})
+# (app.api.health); GET /engine, the one path Camunda's filter never protects (spec C.6):
+# Cockpit lists the engines before logging in; the API document and Swagger UI, which describe
+# the API and hold no data (spec A21).
+PUBLIC_ENDPOINTS = frozenset({
+    "health.live", "health.ready", "engines.engine_names",
+    "api_document.get_document", "swagger_ui.page", "swagger_ui.initializer", "swagger_ui.asset",
+})
 # Endpoints that check a token of their own when one is configured (app.api.metrics): the Basic
 # check is skipped for them then, never otherwise.
 TOKEN_ENDPOINTS = {"metrics.metrics": "METRICS_TOKEN"}

@@ -3,19 +3,28 @@
 from flask import Blueprint
 
 from app.api.auth import current_authentication
-from app.api.common import arguments, count_response, json_response, no_content, output_zone
+from app.api.common import arguments, count_response, json_response, no_content, output_zone, responds
 from app.api.paging import list_response
 from app.core.errors import InvalidRequest, NotFound
 from app.services.batches import engine
 from app.services.batches import query as service
-from schemas.batch import DeleteBatchArgsSchema, SuspensionStateSchema, batch_dto, batch_statistics_dto
+from schemas.batch import (
+    BatchDto,
+    BatchStatisticsDto,
+    DeleteBatchArgsSchema,
+    SuspensionStateSchema,
+    batch_dto,
+    batch_statistics_dto,
+)
 from schemas.batch_query import BatchQuerySchema, BatchStatisticsQuerySchema
+from schemas.common import CountDto
 from schemas.query import PageSchema
 
 bp = Blueprint("batches", __name__)
 
 
 @bp.get("/batch")
+@responds(BatchDto, many=True)
 @arguments(BatchQuerySchema, location="query")
 @arguments(PageSchema, location="query")
 def get_batches(query, page):
@@ -26,12 +35,14 @@ def get_batches(query, page):
 
 
 @bp.get("/batch/count")
+@responds(CountDto)
 @arguments(BatchQuerySchema, location="query")
 def get_batches_count(query):
     return count_response(service.count_batches(query, current_authentication()))
 
 
 @bp.get("/batch/statistics")
+@responds(BatchStatisticsDto, many=True)
 @arguments(BatchStatisticsQuerySchema, location="query")
 @arguments(PageSchema, location="query")
 def get_batch_statistics(query, page):
@@ -43,12 +54,14 @@ def get_batch_statistics(query, page):
 
 
 @bp.get("/batch/statistics/count")
+@responds(CountDto)
 @arguments(BatchStatisticsQuerySchema, location="query")
 def get_batch_statistics_count(query):
     return count_response(service.count_batch_statistics(query, current_authentication()))
 
 
 @bp.get("/batch/<batch_id>")
+@responds(BatchDto)
 def get_batch(batch_id):
     row = service.get_batch(batch_id, current_authentication())
     if row is None:
@@ -57,6 +70,7 @@ def get_batch(batch_id):
 
 
 @bp.put("/batch/<batch_id>/suspended")
+@responds(status=204)
 @arguments(SuspensionStateSchema)
 def update_batch_suspension_state(suspended, batch_id):
     if not engine.set_batch_suspended(batch_id, suspended, current_authentication()):
@@ -67,6 +81,7 @@ def update_batch_suspension_state(suspended, batch_id):
 
 
 @bp.delete("/batch/<batch_id>")
+@responds(status=204)
 @arguments(DeleteBatchArgsSchema, location="query")
 def delete_batch(cascade, batch_id):
     if not engine.delete_batch(batch_id, cascade, current_authentication()):

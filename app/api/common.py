@@ -1,8 +1,14 @@
 """Request and response helpers shared by the blueprints: how a view declares its input
-(:func:`arguments`), the JSON body, and the response shapes."""
+(:func:`arguments`) and its answers (:func:`responds`), the JSON body, and the response shapes.
+
+Both declarations are recorded on the view function (``api_arguments``, ``api_responses``), so
+that the API document (app.api.openapi_document) is generated from the very schemas that load
+the requests; a view without them is still in the document, with a generic answer.
+"""
 
 import functools
 import json
+from dataclasses import dataclass
 
 from flask import Response, current_app, request, stream_with_context
 
@@ -44,7 +50,46 @@ def arguments(schema_class, location="json", context=None, **schema_options):
                 argument = schema.load(data)
             return view(*loaded, argument, **path)
 
+        # functools.wraps copied the inner declarations; this one loads first, so it comes first.
+        view_with_arguments.api_arguments = (Argument(schema, location), *getattr(view, "api_arguments", ()))
         return view_with_arguments
+
+    return decorator
+
+
+@dataclass(frozen=True)
+class Argument:
+    """What :func:`arguments` declared: the schema instance that loads, and from where."""
+
+    schema: object
+    location: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What :func:`responds` declared: one status of a view and what its body is."""
+
+    status: int
+    schema: object = None
+    many: bool = False
+    mimetype: str = "application/json"
+    description: str = ""
+    headers: tuple = ()
+
+
+def responds(schema=None, status=200, many=False, mimetype="application/json", description="", headers=()):
+    """Declare what a view answers with ``status``: a body ``schema`` (schemas/; a list of them
+    with ``many``), none (``schema=None``, e.g. 204), or text (``mimetype="text/plain"``).
+    ``headers``: ``(name, description)`` pairs of response headers. Stacked, one per status.
+
+    Only the API document reads it; the view still shapes its own body (a writer function in
+    schemas/ next to the schema, which a test holds to the same keys).
+    """
+    answer = Answer(status, schema, many, mimetype, description, tuple(headers))
+
+    def decorator(view):
+        view.api_responses = (answer, *getattr(view, "api_responses", ()))
+        return view
 
     return decorator
 

@@ -4,10 +4,11 @@ delete, and members (``PUT`` / ``DELETE /group/{id}/members/{userId}``)."""
 from flask import Blueprint
 
 from app.api.auth import current_authentication
-from app.api.common import arguments, count_response, json_response, no_content
+from app.api.common import arguments, count_response, json_response, no_content, responds
 from app.api.paging import list_response
 from app.services.identity import groups as service
-from schemas.identity import GroupQuerySchema, GroupSchema, group_dto
+from schemas.common import CountDto
+from schemas.identity import GroupDto, GroupQuerySchema, GroupSchema, group_dto
 from schemas.query import PageSchema
 
 bp = Blueprint("groups", __name__)
@@ -24,6 +25,7 @@ def _list(query, page):
 
 
 @bp.get("/group")
+@responds(GroupDto, many=True)
 @arguments(GroupQuerySchema, location="query")
 @arguments(PageSchema, location="query")
 def get_groups(query, page):
@@ -31,6 +33,7 @@ def get_groups(query, page):
 
 
 @bp.post("/group")
+@responds(GroupDto, many=True)
 @arguments(GroupQuerySchema)
 @arguments(PageSchema, location="query")
 def query_groups(query, page):
@@ -38,18 +41,21 @@ def query_groups(query, page):
 
 
 @bp.get("/group/count")
+@responds(CountDto)
 @arguments(GroupQuerySchema, location="query")
 def get_group_count(query):
     return count_response(service.count_groups(current_authentication(), query))
 
 
 @bp.post("/group/count")
+@responds(CountDto)
 @arguments(GroupQuerySchema)
 def query_group_count(query):
     return count_response(service.count_groups(current_authentication(), query))
 
 
 @bp.post("/group/create")
+@responds(status=204)
 @arguments(GroupSchema)
 def create_group(group):
     service.create_group(current_authentication(), group)
@@ -57,11 +63,13 @@ def create_group(group):
 
 
 @bp.get("/group/<group_id>")
+@responds(GroupDto)
 def get_group(group_id):
     return json_response(group_dto(service.get_group(current_authentication(), group_id)))
 
 
 @bp.put("/group/<group_id>")
+@responds(status=204)
 @arguments(GroupSchema)
 def update_group(group, group_id):
     service.update_group(current_authentication(), group_id, group)
@@ -69,18 +77,21 @@ def update_group(group, group_id):
 
 
 @bp.delete("/group/<group_id>")
+@responds(status=204)
 def delete_group(group_id):
     service.delete_group(current_authentication(), group_id)
     return no_content()
 
 
 @bp.put("/group/<group_id>/members/<user_id>")
+@responds(status=204)
 def add_member(group_id, user_id):
     service.add_member(current_authentication(), group_id, user_id)
     return no_content()
 
 
 @bp.delete("/group/<group_id>/members/<user_id>")
+@responds(status=204)
 def remove_member(group_id, user_id):
     service.remove_member(current_authentication(), group_id, user_id)
     return no_content()

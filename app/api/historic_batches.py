@@ -3,19 +3,21 @@
 from flask import Blueprint
 
 from app.api.auth import current_authentication
-from app.api.common import arguments, count_response, json_response, no_content, output_zone
+from app.api.common import arguments, count_response, json_response, no_content, output_zone, responds
 from app.api.paging import list_response
 from app.core.errors import InvalidRequest, NotFound
 from app.services.batches import query as service
 from app.services.batches.engine import delete_historic_batch
-from schemas.batch import historic_batch_dto
+from schemas.batch import HistoricBatchDto, historic_batch_dto
 from schemas.batch_query import HistoricBatchQuerySchema
+from schemas.common import CountDto
 from schemas.query import PageSchema
 
 bp = Blueprint("historic_batches", __name__)
 
 
 @bp.get("/history/batch")
+@responds(HistoricBatchDto, many=True)
 @arguments(HistoricBatchQuerySchema, location="query")
 @arguments(PageSchema, location="query")
 def get_historic_batches(query, page):
@@ -27,12 +29,14 @@ def get_historic_batches(query, page):
 
 
 @bp.get("/history/batch/count")
+@responds(CountDto)
 @arguments(HistoricBatchQuerySchema, location="query")
 def get_historic_batches_count(query):
     return count_response(service.count_historic_batches(query, current_authentication()))
 
 
 @bp.get("/history/batch/<batch_id>")
+@responds(HistoricBatchDto)
 def get_historic_batch(batch_id):
     row = service.get_historic_batch(batch_id, current_authentication())
     if row is None:
@@ -41,6 +45,7 @@ def get_historic_batch(batch_id):
 
 
 @bp.delete("/history/batch/<batch_id>")
+@responds(status=204)
 def delete_historic_batch_endpoint(batch_id):
     if not delete_historic_batch(batch_id, current_authentication()):
         # 400, not the 404 the OpenAPI claims; code 0 from the wrapped BadUserRequestException.

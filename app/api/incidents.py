@@ -3,16 +3,18 @@
 from flask import Blueprint
 
 from app.api.auth import current_authentication
-from app.api.common import arguments, count_response, output_zone
+from app.api.common import arguments, count_response, output_zone, responds
 from app.api.paging import list_response
 from app.services import incidents as service
-from schemas.incident import IncidentQuerySchema, incident_dto
+from schemas.common import CountDto
+from schemas.incident import IncidentDto, IncidentQuerySchema, incident_dto
 from schemas.query import PageSchema
 
 bp = Blueprint("incidents", __name__)
 
 
 @bp.get("/incident")
+@responds(IncidentDto, many=True)
 @arguments(IncidentQuerySchema, location="query")
 @arguments(PageSchema, location="query")
 def get_incidents(query, page):
@@ -28,6 +30,7 @@ def get_incidents(query, page):
 
 
 @bp.get("/incident/count")
+@responds(CountDto)
 @arguments(IncidentQuerySchema, location="query")
 def get_incidents_count(query):
     return count_response(service.count_incidents(query, current_authentication()))

@@ -3,9 +3,9 @@
 from flask import Blueprint, current_app
 
 from app.api.auth import current_authentication
-from app.api.common import arguments, json_response, output_zone
+from app.api.common import arguments, json_response, output_zone, responds
 from app.services.jobs.ingest import create_jobs
-from schemas.job import NewJobSchema, job_dto
+from schemas.job import JobDto, NewJobSchema, job_dto
 
 bp = Blueprint("ingest", __name__)
 
@@ -15,6 +15,7 @@ def _ingest_limit():
 
 
 @bp.post("/jobs")
+@responds(JobDto, status=201, many=True, description="The jobs created, in the order sent")
 @arguments(NewJobSchema, context=_ingest_limit, many=True)
 def ingest_jobs(items):
     zone = output_zone()

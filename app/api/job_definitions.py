@@ -3,11 +3,12 @@
 from flask import Blueprint
 
 from app.api.auth import current_authentication
-from app.api.common import arguments, count_response, no_content
+from app.api.common import arguments, count_response, no_content, responds
 from app.api.paging import list_response
 from app.services import job_definitions as service
 from app.services.jobs.commands import set_job_definition_retries
-from schemas.job_definition import JobDefinitionQuerySchema, job_definition_dto
+from schemas.common import CountDto
+from schemas.job_definition import JobDefinitionDto, JobDefinitionQuerySchema, job_definition_dto
 from schemas.job_operations import RetriesSchema
 from schemas.query import PageSchema
 
@@ -26,6 +27,7 @@ def _list(query, page):
 
 
 @bp.get("/job-definition")
+@responds(JobDefinitionDto, many=True)
 @arguments(JobDefinitionQuerySchema, location="query")
 @arguments(PageSchema, location="query")
 def get_job_definitions(query, page):
@@ -33,6 +35,7 @@ def get_job_definitions(query, page):
 
 
 @bp.post("/job-definition")
+@responds(JobDefinitionDto, many=True)
 @arguments(JobDefinitionQuerySchema)
 @arguments(PageSchema, location="query")
 def query_job_definitions(query, page):
@@ -40,18 +43,21 @@ def query_job_definitions(query, page):
 
 
 @bp.get("/job-definition/count")
+@responds(CountDto)
 @arguments(JobDefinitionQuerySchema, location="query")
 def get_job_definitions_count(query):
     return count_response(service.count_job_definitions(query, current_authentication()))
 
 
 @bp.post("/job-definition/count")
+@responds(CountDto)
 @arguments(JobDefinitionQuerySchema)
 def query_job_definitions_count(query):
     return count_response(service.count_job_definitions(query, current_authentication()))
 
 
 @bp.put("/job-definition/<job_definition_id>/retries")
+@responds(status=204)
 @arguments(RetriesSchema)
 def set_retries(body, job_definition_id):
     """Only the failed jobs (retries 0) of the definition; an unknown definition is a no-op."""

@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, request
 
 from app.api.auth import current_authentication
 from app.api.batch_requests import create_requested_batch
-from app.api.common import arguments, count_response, json_response, no_content, output_zone
+from app.api.common import arguments, count_response, json_response, no_content, output_zone, responds
 from app.api.paging import list_response
 from app.core.names import BATCH_TYPE_SET_JOB_RETRIES
 from app.services.batches.preview import preview_set_retries
@@ -23,8 +23,9 @@ from app.services.jobs.commands import (
     set_suspended_by,
 )
 from app.services.jobs.ingest import get_job_row
-from schemas.batch import batch_dto
-from schemas.job import job_dto
+from schemas.batch import BatchDto, batch_dto
+from schemas.common import CountDto
+from schemas.job import JobDto, job_dto
 from schemas.job_operations import (
     DuedateSchema,
     PrioritySchema,
@@ -37,6 +38,8 @@ from schemas.job_query import JobQuerySchema
 from schemas.job_retries import SetJobRetriesSchema
 
 bp = Blueprint("jobs", __name__)
+
+NEXT_PAGE = ("X-Next-Page-Token", "On a full page with maxResults: send it back as pageToken for the next page")
 
 
 def _ordering_of(query):
@@ -60,6 +63,7 @@ def _job_list_response(query, page):
 
 
 @bp.get("/job")
+@responds(JobDto, many=True, headers=[NEXT_PAGE])
 @arguments(JobQuerySchema, location="query")
 @arguments(JobPageSchema, location="query", context=_ordering_of)
 def get_jobs(query, page):
@@ -67,6 +71,7 @@ def get_jobs(query, page):
 
 
 @bp.post("/job")
+@responds(JobDto, many=True, headers=[NEXT_PAGE])
 @arguments(JobQuerySchema)
 @arguments(JobPageSchema, location="query", context=_ordering_of)
 def query_jobs(query, page):
@@ -74,23 +79,27 @@ def query_jobs(query, page):
 
 
 @bp.get("/job/count")
+@responds(CountDto)
 @arguments(JobQuerySchema, location="query")
 def get_jobs_count(query):
     return count_response(job_query_service.count_jobs(query, current_authentication()))
 
 
 @bp.post("/job/count")
+@responds(CountDto)
 @arguments(JobQuerySchema)
 def query_jobs_count(query):
     return count_response(job_query_service.count_jobs(query, current_authentication()))
 
 
 @bp.get("/job/<job_id>")
+@responds(JobDto)
 def get_job(job_id):
     return json_response(job_dto(get_job_row(job_id, authentication=current_authentication()), output_zone()))
 
 
 @bp.post("/job/retries")
+@responds(BatchDto)
 @arguments(SetJobRetriesSchema)
 def set_job_retries_async(retries_request):
     """Set Job Retries Async (spec B.3): creates a batch and returns it at once; at most once
@@ -109,6 +118,7 @@ def preview_job_retries(retries_request):
 # --- synchronous single-job operations (spec B.3.5, B.6.2) ---------------------------------
 
 @bp.put("/job/<job_id>/retries")
+@responds(status=204)
 @arguments(RetriesSchema)
 def set_job_retries_sync(body, job_id):
     set_retries(job_id, body.retries, body.due_date_set, body.due_date, current_authentication())
@@ -116,6 +126,7 @@ def set_job_retries_sync(body, job_id):
 
 
 @bp.put("/job/<job_id>/duedate")
+@responds(status=204)
 @arguments(DuedateSchema)
 def set_job_duedate(body, job_id):
     set_due_date(job_id, body.due_date, body.cascade, current_authentication())
@@ -133,6 +144,7 @@ def recalculate_job_duedate(job_id):
 
 
 @bp.put("/job/<job_id>/priority")
+@responds(status=204)
 @arguments(PrioritySchema)
 def set_job_priority(priority, job_id):
     set_priority(job_id, priority, current_authentication())
@@ -140,6 +152,7 @@ def set_job_priority(priority, job_id):
 
 
 @bp.put("/job/suspended")
+@responds(status=204)
 @arguments(SuspensionBySelectorSchema)
 def set_jobs_suspended(selection):
     set_suspended_by(selection, current_authentication())
@@ -147,6 +160,7 @@ def set_jobs_suspended(selection):
 
 
 @bp.put("/job/<job_id>/suspended")
+@responds(status=204)
 @arguments(SuspendedSchema)
 def set_job_suspended(suspended, job_id):
     set_suspended(job_id, suspended, current_authentication())
@@ -154,18 +168,21 @@ def set_job_suspended(suspended, job_id):
 
 
 @bp.post("/job/<job_id>/execute")
+@responds(status=204)
 def execute_job_now(job_id):
     execute_now(job_id, current_authentication())
     return no_content()
 
 
 @bp.get("/job/<job_id>/stacktrace")
+@responds(mimetype="text/plain", description="The stack trace of the job's last failure")
 def get_job_stacktrace(job_id):
     stacktrace = get_stacktrace(job_id, current_authentication())
     return current_app.response_class(stacktrace, status=200, mimetype="text/plain")
 
 
 @bp.delete("/job/<job_id>")
+@responds(status=204)
 def delete_job(job_id):
     delete_job_by_id(job_id, current_authentication())
     return no_content()

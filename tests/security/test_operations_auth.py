@@ -22,9 +22,11 @@ def token_app(app):
     return application
 
 
-def test_only_the_health_checks_and_the_engine_list_are_public():
+def test_only_the_health_checks_the_engine_list_and_the_api_document_are_public():
     # GET /engine: Cockpit lists the engines before logging in (spec C.6, A18).
-    assert PUBLIC_ENDPOINTS == {"health.live", "health.ready", "engines.engine_names"}
+    # The API document and Swagger UI describe the API and hold no data (spec A21).
+    assert PUBLIC_ENDPOINTS == {"health.live", "health.ready", "engines.engine_names", "api_document.get_document",
+                                "swagger_ui.page", "swagger_ui.initializer", "swagger_ui.asset"}
 
 
 def test_health_checks_answer_without_credentials(secure_client):
