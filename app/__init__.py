@@ -108,9 +108,11 @@ def _migrations_dir():
 def _register_blueprints(app):
     from app.api import register_blueprints
     from app.api.auth import init_authentication
+    from app.console import bp as console_bp
 
     init_authentication(app)
     register_blueprints(app)
+    app.register_blueprint(console_bp, url_prefix="/console")
 
 
 def _register_cli(app):

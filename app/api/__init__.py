@@ -18,6 +18,7 @@ from app.api import (
     jobs,
     tenants,
     users,
+    workers,
 )
 
 CAMUNDA_BLUEPRINTS = (
@@ -33,3 +34,4 @@ def register_blueprints(app):
         app.register_blueprint(blueprint, url_prefix=f"{base}/engine/default",
                                name=f"default_engine_{blueprint.name}")
     app.register_blueprint(ingest.bp, url_prefix="/api")
+    app.register_blueprint(workers.bp, url_prefix="/api")

@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 
 REALM = "default"
 # Endpoint names served without authentication (e.g. a future "health.live"); keep it short.
-PUBLIC_ENDPOINTS = frozenset()
+# The operator console's page shells and assets hold no data and must load before the login
+# (decision A23); everything they show comes from the API with the operator's credentials.
+PUBLIC_ENDPOINTS = frozenset({"console.index", "console.page", "console.job", "console.batch", "console.static"})
 
 MISSING = "Authentication required: send HTTP Basic credentials (Authorization: Basic base64(user:password))"
 MALFORMED = "The Authorization header is not HTTP Basic credentials (Authorization: Basic base64(user:password))"
