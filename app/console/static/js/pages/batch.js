@@ -22,7 +22,7 @@ function fields(batch) {
 function progress(done, total) {
   const percent = total ? Math.floor((100 * done) / total) : 100;
   $("#progress").value = percent;
-  $("#progress-text").textContent = `${done} of ${total} jobs done (${percent} %)`;
+  $("#progress-text").textContent = `${done} of ${total} batch jobs done (${percent} %)`;
   show("#progress-wrap");
 }
 

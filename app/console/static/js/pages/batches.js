@@ -31,7 +31,7 @@ function runningRow(batch) {
   return el("tr", { "data-batch-id": batch.id },
     el("td", {}, link), el("td", {}, batch.type),
     el("td", {}, el("progress", { max: 100, value: percent, "aria-label": `Progress of ${batch.id}` }),
-      ` ${done} / ${total} jobs${batch.failedJobs ? `, ${batch.failedJobs} failed` : ""}`),
+      ` ${done} / ${total} batch jobs${batch.failedJobs ? `, ${batch.failedJobs} failed` : ""}`),
     el("td", {}, batch.suspended ? "suspended" : "running"),
     el("td", { class: "actions" }, toggle, remove));
 }
