@@ -121,6 +121,7 @@ def _binary(*names):
 
 @pytest.fixture(scope="session")
 def driver():
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # only this run's pages in the artefact
     chromium = _binary("chromium", "chromium-browser", "google-chrome")
     chromedriver = _binary("chromedriver")
     if not chromium or not chromedriver:
