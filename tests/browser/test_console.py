@@ -28,8 +28,8 @@ def failed_jobs(client):
          "failedActivityId": "ServiceTask_Bill", "tenantId": "tenant-a"},
         {**common, "exceptionMessage": BILLING, "exceptionStacktrace": TRACE, "activityId": "ServiceTask_Bill",
          "failedActivityId": "ServiceTask_Bill", "tenantId": "tenant-a"},
-        {**common, "exceptionMessage": SHIPPING, "activityId": "ServiceTask_Ship", "failedActivityId": "ServiceTask_Ship",
-         "tenantId": "tenant-b"},
+        {**common, "exceptionMessage": SHIPPING, "activityId": "ServiceTask_Ship",
+         "failedActivityId": "ServiceTask_Ship", "tenantId": "tenant-b"},
     ]
     response = client.post("/api/jobs", json=jobs)
     assert response.status_code == 201, response.get_json()
@@ -204,10 +204,11 @@ def test_failed_jobs_are_grouped_filtered_by_message_and_previewed(console, oper
 
 @pytest.mark.needs_issue11("outcome")
 def test_the_batch_page_shows_the_outcome_with_the_new_failures(console, operator, client, start_worker):
-    failing = client.post("/api/jobs", json=[{"handlerType": "demo.fail-until", "retries": 0,
-                                             "handlerConfiguration": {"message": "still broken"},
-                                             "exceptionMessage": "broken"},
-                                            {"handlerType": "demo.noop", "retries": 0, "exceptionMessage": "broken"}])
+    failing = client.post("/api/jobs", json=[
+        {"handlerType": "demo.fail-until", "retries": 0, "handlerConfiguration": {"message": "still broken"},
+         "exceptionMessage": "broken"},
+        {"handlerType": "demo.noop", "retries": 0, "exceptionMessage": "broken"},
+    ])
     assert failing.status_code == 201
     start_worker()
     log_in(console, operator)

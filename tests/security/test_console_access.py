@@ -27,7 +27,8 @@ def job_of_worker(secure_app, admin, secure_client):
     with secure_app.app_context():
         workers.heartbeat("host-a:1:live")
         workers.heartbeat("host-b:2:dead", now=utcnow() - timedelta(minutes=5))
-    set_job_columns(secure_app, job_id, lock_owner="host-a:1:live", lock_expiration_time=utcnow() + timedelta(minutes=5))
+    set_job_columns(secure_app, job_id, lock_owner="host-a:1:live",
+                    lock_expiration_time=utcnow() + timedelta(minutes=5))
     return job_id
 
 
