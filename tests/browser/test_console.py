@@ -188,6 +188,11 @@ def test_failed_jobs_are_grouped_filtered_by_message_and_previewed(console, oper
     tenants = {row[0]: row[1] for row in console.rows("#groups table[data-breakdown=byTenantId]")}
     assert tenants == {"tenant-a": "2", "tenant-b": "1"}
     console.screenshot("groups")
+    console.find("#groups table[data-breakdown=byActivityId] a:not(.button)[aria-label$='ServiceTask_Ship']").click()
+    console.wait_path("/console/failed-jobs?activity=ServiceTask_Ship")
+    console.wait_text("#job-count", "(1)")
+    console.click("#clear")
+    console.wait_text("#job-count", "(3)")
 
     console.type("#f-message", "billing")
     console.click("#apply")

@@ -73,6 +73,15 @@ async function loadCount() {
   }
 }
 
+// The failed-jobs filter a group narrows the list to (a job definition has no filter field).
+const GROUP_FILTERS = { byExceptionMessage: "message", byActivityId: "activity", byTenantId: "tenant" };
+
+function showUrl(key, value) {
+  const params = new URLSearchParams(location.search);
+  params.set(GROUP_FILTERS[key], value);
+  return `${CONSOLE}failed-jobs?${params}`;
+}
+
 function groupTable(key, title, groups) {
   const table = el("table", { class: "data group", "data-breakdown": key },
     el("caption", {}, title),
@@ -86,8 +95,12 @@ function groupTable(key, title, groups) {
     body.append(el("tr", {},
       el("td", { class: "message" }, label),
       el("td", { class: "number" }, group.count),
-      el("td", {}, el("a", { class: "button", href: reviveUrl(CONSOLE, groupQuery, `${describeFilters(filters)}, ${title.toLowerCase()} ${label}`),
-        "aria-label": `Revive the ${group.count} jobs of ${title.toLowerCase()} ${label}` }, "Revive…"))));
+      el("td", { class: "actions" },
+        GROUP_FILTERS[key] && group.value !== null
+          ? el("a", { href: showUrl(key, group.value), "aria-label": `List the jobs of ${title.toLowerCase()} ${label}` }, "List")
+          : null,
+        el("a", { class: "button", href: reviveUrl(CONSOLE, groupQuery, `${describeFilters(filters)}, ${title.toLowerCase()} ${label}`),
+          "aria-label": `Revive the ${group.count} jobs of ${title.toLowerCase()} ${label}` }, "Revive…"))));
   }
   table.append(body);
   return table;
