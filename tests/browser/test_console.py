@@ -29,7 +29,7 @@ def failed_jobs(client):
         {**common, "exceptionMessage": BILLING, "exceptionStacktrace": TRACE, "activityId": "ServiceTask_Bill",
          "failedActivityId": "ServiceTask_Bill", "tenantId": "tenant-a"},
         {**common, "exceptionMessage": SHIPPING, "activityId": "ServiceTask_Ship",
-         "failedActivityId": "ServiceTask_Ship", "tenantId": "tenant-b"},
+         "failedActivityId": "ServiceTask_Ship", "tenantId": "tenant-b", "createTime": "2026-01-15T10:00:00.000+0000"},
     ]
     response = client.post("/api/jobs", json=jobs)
     assert response.status_code == 201, response.get_json()
@@ -84,6 +84,17 @@ def test_failed_jobs_are_listed_filtered_and_shown_with_their_stack_trace(consol
     console.type("#f-activity", "NoSuchActivity")
     console.click("#apply")
     console.wait_text("#jobs-status", "No failed job matches these filters.")
+
+    console.open("failed-jobs?before=2026-06-01T00:00")  # the create time range (the browser's zone)
+    console.wait_text("#job-count", "(1)")
+    assert [row[1] for row in console.rows("#jobs")] == [SHIPPING]
+    assert console.find("#f-before").get_attribute("value").startswith("2026-06-01T00:00")
+    console.open("failed-jobs?after=2026-06-01T00:00")
+    console.wait_text("#job-count", "(2)")
+
+    console.open("revive")  # no selection: a sentence, no form
+    console.wait_text("#selection", "No jobs are selected")
+    assert not console.find("#revive-form").is_displayed()
 
     billing = next(job for job in failed_jobs if job["exceptionMessage"] == BILLING)
     console.open("failed-jobs?tenant=tenant-a")

@@ -51,6 +51,15 @@ def test_console_assets_are_local_and_served_without_credentials(secure_client):
     assert secure_client.get("/console/static/css/console.css").status_code == 200
 
 
+def test_console_pages_allow_only_their_own_scripts(secure_client):
+    response = secure_client.get("/console/login")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "<script>" not in response.get_data(as_text=True)  # no inline script to allow
+
+
 def test_the_console_root_leads_to_the_failed_jobs_and_unknown_pages_are_404(secure_client):
     assert secure_client.get("/console/").headers["Location"].endswith("/console/failed-jobs")
     missing = secure_client.get("/console/no-such-page")
