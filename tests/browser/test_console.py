@@ -10,7 +10,7 @@ from selenium.webdriver.common.keys import Keys
 
 from app.extensions import db
 from app.services.identity import users
-from tests.browser.conftest import ADMIN
+from tests.browser.conftest import ADMIN, Console
 from tests.e2e.conftest import wait_for
 
 BILLING = "Connection refused: billing.example.com:443"
@@ -252,3 +252,16 @@ def test_the_job_page_shows_the_job_log(console, operator, failed_jobs):
     console.screenshot("job-log")
     assert console.visible_text("#log-status") is None, console.visible_text("#log-status")
     assert console.rows("#job-log"), "the job log of a job that exists has at least its creation"
+
+
+def test_with_authentication_off_the_console_needs_no_login(driver, live_server, failed_jobs):
+    """``make run``'s default: authentication off, the pages work at once and say so."""
+    root = live_server.rsplit("/engine-rest", 1)[0]
+    page = Console(driver, root, "auth-off")  # another origin: no credentials stored for it
+    page.open("failed-jobs")
+    page.wait_text("#who", "Authentication is off")
+    page.wait_text("#job-count", "(3)")
+    assert page.path().startswith("/console/failed-jobs")
+    page.open("login")
+    page.wait_text("#auth-off", "Authentication is off on this server")
+    assert not page.find("#login-form").is_displayed()
