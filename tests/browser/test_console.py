@@ -68,10 +68,24 @@ def test_login_refuses_a_wrong_password_and_logging_out_forgets_the_credentials(
     console.wait_path("/console/login")  # the credentials are gone: every page asks again
 
 
+def test_a_password_changed_elsewhere_ends_the_login(console, operator, console_app):
+    log_in(console, operator, "batches")
+    console.wait_text("#running-status", "No batch is running.")
+    with console_app.app_context():
+        users.set_password(ADMIN, "changed-elsewhere")
+        db.session.commit()
+        db.session.remove()
+    console.open("batches")  # the next API call is a 401: the console forgets the old credentials
+    console.wait_path("/console/login")
+    console.wait_text("#logged-out", "Your login is no longer valid; log in again.")
+    console.login(ADMIN, "changed-elsewhere")
+    console.wait_path("/console/batches")
+
+
 def test_failed_jobs_are_listed_filtered_and_shown_with_their_stack_trace(console, operator, failed_jobs):
     log_in(console, operator)
     console.wait_text("#job-count", "(3)")
-    rows = console.rows("#jobs")
+    rows = console.wait_rows("#jobs", 3)
     assert sorted(row[1] for row in rows) == sorted([BILLING, BILLING, SHIPPING])
     console.screenshot("failed-jobs")
 
@@ -79,7 +93,7 @@ def test_failed_jobs_are_listed_filtered_and_shown_with_their_stack_trace(consol
     console.find("#f-activity").send_keys(Keys.ENTER)  # the filter form works from the keyboard
     console.wait_path("/console/failed-jobs?activity=ServiceTask_Ship")
     console.wait_text("#job-count", "(1)")
-    assert [row[1] for row in console.rows("#jobs")] == [SHIPPING]
+    assert [row[1] for row in console.wait_rows("#jobs", 1)] == [SHIPPING]
 
     console.type("#f-activity", "NoSuchActivity")
     console.click("#apply")
@@ -87,7 +101,7 @@ def test_failed_jobs_are_listed_filtered_and_shown_with_their_stack_trace(consol
 
     console.open("failed-jobs?before=2026-06-01T00:00")  # the create time range (the browser's zone)
     console.wait_text("#job-count", "(1)")
-    assert [row[1] for row in console.rows("#jobs")] == [SHIPPING]
+    assert [row[1] for row in console.wait_rows("#jobs", 1)] == [SHIPPING]
     assert console.find("#f-before").get_attribute("value").startswith("2026-06-01T00:00")
     console.open("failed-jobs?after=2026-06-01T00:00")
     console.wait_text("#job-count", "(2)")
@@ -134,14 +148,14 @@ def test_revive_creates_a_batch_that_a_worker_completes(console, operator, faile
 
     console.open("batches")
     console.wait_text("#running-status", "No batch is running.")
-    history = console.rows("#history")
+    history = console.wait_rows("#history", 1)
     assert [row[0] for row in history] == [batch_id]
     assert history[0][1] == "set-job-retries" and history[0][4] != "running"
     console.screenshot("batches")
 
     console.open("failed-jobs")
     console.wait_text("#job-count", "(1)")  # the two billing jobs ran and are gone
-    assert [row[1] for row in console.rows("#jobs")] == [SHIPPING]
+    assert [row[1] for row in console.wait_rows("#jobs", 1)] == [SHIPPING]
 
 
 def test_a_running_batch_is_suspended_activated_and_deleted(console, operator, failed_jobs, client):
@@ -188,6 +202,20 @@ def test_an_operator_without_permission_reads_the_refusal_as_a_sentence(console,
     assert "SYSTEM" in console.visible_text("#workers-status") or "System" in console.visible_text("#workers-status")
 
 
+@pytest.mark.before_issue11("preview")
+def test_without_the_message_filter_the_console_refuses_to_revive_by_message(console, operator, failed_jobs):
+    """While the server lacks issue 11, a message filter is ignored by the server (A6); reviving
+    "all matching" would revive every failed job, so the revive page refuses. Delete this test
+    when issue 11 is merged (the filter then works; see the needs_issue11 test below)."""
+    log_in(console, operator, "failed-jobs?message=billing")
+    console.wait_text("#filter-note", "This server does not filter by message")
+    console.click("#revive-all")
+    console.wait_path("/console/revive")
+    console.wait_text("#revive-error", "cannot select jobs by message text")
+    assert console.find("#confirm").get_attribute("disabled") is not None
+    console.screenshot("refused")
+
+
 # --- issue 11: preview, message filter, outcome, job log -----------------------------------------
 
 @pytest.mark.needs_issue11("preview")
@@ -208,7 +236,7 @@ def test_failed_jobs_are_grouped_filtered_by_message_and_previewed(console, oper
     console.type("#f-message", "billing")
     console.click("#apply")
     console.wait_text("#job-count", "(2)")
-    assert [row[1] for row in console.rows("#jobs")] == [BILLING, BILLING]
+    assert [row[1] for row in console.wait_rows("#jobs", 2)] == [BILLING, BILLING]
     assert console.visible_text("#filter-note") is None  # the server filtered by message
     console.click("#revive-all")
     console.wait_path("/console/revive")

@@ -71,8 +71,9 @@ export async function request(method, url, { json, params, text = false, token }
     throw new ApiError(0, "NetworkError", "The server could not be reached; check that it is running and try again.");
   }
   if (response.status === 401 && !token) {
+    const hadCredentials = credentials() !== null;
     forgetCredentials();
-    location.assign(loginUrl(credentials() ? "expired" : "login"));
+    location.assign(loginUrl(hadCredentials ? "expired" : "login"));
     throw new ApiError(401, "AuthenticationRequired", "Log in to continue.");
   }
   if (response.status === 204) return null;

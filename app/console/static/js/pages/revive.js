@@ -44,6 +44,14 @@ async function loadPreview() {
     const answer = await preview(body());
     if (answer === null) {
       show(status, NOT_AVAILABLE);
+      if (selection.exceptionMessageLike !== undefined) {
+        // Without issue 11 the server ignores the message filter (A6): the batch would revive
+        // every failed job, not the ones the operator filtered. Refuse rather than surprise.
+        show("#revive-error", "This server cannot select jobs by message text (exceptionMessageLike), so it would "
+          + "revive more jobs than you filtered. Select by activity, tenant or process definition key instead.");
+        $("#confirm").disabled = true;
+        return;
+      }
       if (!selection.jobIds) {
         previewedCount = await countJobs(selection);
         show("#preview-count", `${previewedCount} jobs match (counted with POST /job/count; no breakdown).`);
