@@ -172,10 +172,23 @@ class Console:
     def find_all(self, css):
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
+    @staticmethod
+    def _again(action):
+        """Run ``action``, again if a poll of the page replaced the element meanwhile."""
+        for _ in range(20):
+            try:
+                return action()
+            except StaleElementReferenceException:
+                continue
+        raise AssertionError("the element kept being replaced while the test used it")
+
     def visible_text(self, css):
         """The element's text if it is shown, else None."""
-        found = self.find_all(css)
-        return found[0].text if found and found[0].is_displayed() else None
+        def read():
+            found = self.find_all(css)
+            return found[0].text if found and found[0].is_displayed() else None
+
+        return self._again(read)
 
     def wait_text(self, css, contains, timeout=30):
         """Poll until the element ``css`` is shown and its text contains ``contains``; returns the text."""
@@ -196,13 +209,8 @@ class Console:
 
     def rows(self, css):
         """The cell texts of the table's body rows (read again if a poll re-rendered them meanwhile)."""
-        for _ in range(20):
-            try:
-                return [[cell.text for cell in row.find_elements(By.CSS_SELECTOR, "td")]
-                        for row in self.find_all(f"{css} tbody tr")]
-            except StaleElementReferenceException:
-                continue
-        raise AssertionError(f"{css} kept changing while it was read")
+        return self._again(lambda: [[cell.text for cell in row.find_elements(By.CSS_SELECTOR, "td")]
+                                    for row in self.find_all(f"{css} tbody tr")])
 
     def wait_rows(self, css, count, timeout=30):
         """Poll until the table ``css`` is shown with ``count`` body rows; returns their cells."""
@@ -225,7 +233,7 @@ class Console:
         field.send_keys(text)
 
     def click(self, css):
-        self.find(css).click()
+        self._again(lambda: self.find(css).click())
 
     def login(self, user, password):
         self.type("#username", user)

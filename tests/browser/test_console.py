@@ -165,12 +165,12 @@ def test_a_running_batch_is_suspended_activated_and_deleted(console, operator, f
     batch_id = created.get_json()["id"]
     log_in(console, operator, "batches")
     console.wait_text(f"#running tr[data-batch-id='{batch_id}']", "running")
-    console.find(f"#running tr[data-batch-id='{batch_id}'] button").click()  # Suspend
+    console.click(f"#running tr[data-batch-id='{batch_id}'] button")  # Suspend
     console.wait_text(f"#running tr[data-batch-id='{batch_id}']", "suspended")
     assert client.get(f"/engine-rest/batch/{batch_id}").get_json()["suspended"] is True
     console.screenshot("suspended")
 
-    console.find(f"#running tr[data-batch-id='{batch_id}'] button").click()  # Activate
+    console.click(f"#running tr[data-batch-id='{batch_id}'] button")  # Activate
     console.wait_text(f"#running tr[data-batch-id='{batch_id}']", "running")
     assert client.get(f"/engine-rest/batch/{batch_id}").get_json()["suspended"] is False
 

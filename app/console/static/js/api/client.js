@@ -6,6 +6,7 @@ export const API = body.api;
 export const CONSOLE = body.console;
 export const AUTH_ON = body.auth === "on";
 const KEY = "jobservice.console.credentials";
+let leaving = false; // a 401 has sent the browser to the login page
 
 export class ApiError extends Error {
   constructor(status, type, message) {
@@ -71,9 +72,13 @@ export async function request(method, url, { json, params, text = false, token }
     throw new ApiError(0, "NetworkError", "The server could not be reached; check that it is running and try again.");
   }
   if (response.status === 401 && !token) {
-    const hadCredentials = credentials() !== null;
-    forgetCredentials();
-    location.assign(loginUrl(hadCredentials ? "expired" : "login"));
+    // Several calls of a page may be refused at once: the first one decides where to go.
+    if (!leaving) {
+      leaving = true;
+      const hadCredentials = credentials() !== null;
+      forgetCredentials();
+      location.assign(loginUrl(hadCredentials ? "expired" : "login"));
+    }
     throw new ApiError(401, "AuthenticationRequired", "Log in to continue.");
   }
   if (response.status === 204) return null;
