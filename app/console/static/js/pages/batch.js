@@ -12,7 +12,7 @@ function fields(batch) {
   list.replaceChildren(
     el("dt", {}, "Id"), el("dd", {}, batch.id),
     el("dt", {}, "Type"), el("dd", {}, batch.type),
-    el("dt", {}, "Jobs"), el("dd", {}, batch.totalJobs),
+    el("dt", {}, "Batch jobs"), el("dd", {}, batch.totalJobs),
     el("dt", {}, "Created by"), el("dd", {}, batch.createUserId || "—"),
     el("dt", {}, "Started"), el("dd", {}, when(batch.startTime)));
   if (batch.endTime !== undefined) list.append(el("dt", {}, "Ended"), el("dd", {}, when(batch.endTime)));
