@@ -266,6 +266,6 @@ def console(driver, console_server, request):
     # when the page still showed what the test looked for. Failed requests (404 of an endpoint
     # this server lacks, 401 of a wrong password) are expected and shown as sentences instead.
     broken = [message for message in page.console_errors()
-              if "Uncaught" in message or "Content Security Policy" in message or "SyntaxError" in message]
+              if any(sign in message for sign in ("Uncaught", "Content Security Policy", "SyntaxError", "console bug"))]
     driver.execute_script("window.sessionStorage.clear()")
     assert not broken, broken
