@@ -119,6 +119,10 @@ def test_failed_jobs_are_listed_filtered_and_shown_with_their_stack_trace(consol
     console.wait_text("#stacktrace", "java.net.ConnectException: Connection refused")
     assert "Client.java:42" in console.visible_text("#stacktrace")
     console.screenshot("job-detail")
+    console.click("#revive-job")  # one job: the revive page selects it by id
+    console.wait_path("/console/revive")
+    console.wait_text("#selection", f"job {billing['id']}")
+    console.wait_text("#confirm-text", "Set the retries of")
 
     console.open("jobs/no-such-job")
     console.wait_text("#job-status", "no-such-job")  # the API's 404 message, as a sentence
