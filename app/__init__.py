@@ -113,11 +113,13 @@ def _register_blueprints(app):
     from app.api.auth import init_authentication
     from app.api.engines import init_engines
     from app.api.request_context import init_request_context
+    from app.console import bp as console_bp
 
     init_request_context(app)  # first: a request refused by authentication has an id too
     init_engines(app)  # before authentication: Camunda checks the engine name first (C.2)
     init_authentication(app)
     register_blueprints(app)
+    app.register_blueprint(console_bp, url_prefix="/console")
 
 
 def _register_cli(app):

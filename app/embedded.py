@@ -322,6 +322,8 @@ def main(argv=None):
                 f"\njobservice is running: {base_url}\n"
                 f"  database: {_redact(config['SQLALCHEMY_DATABASE_URI'])}\n"
                 f"  broker:   {broker}\n"
+                f"  console:  http://{curl_host}:{port}/console/"
+                f"{' (log in as a user of this service)' if config['AUTH_ENABLED'] else ''}\n"
                 f"  auth:     {auth_line(config, host)}\n"
                 f"  health:   http://{curl_host}:{port}/health/ready, metrics: http://{curl_host}:{port}/metrics\n"
                 f"  try:      curl -s {'-u USER:PASSWORD ' if config['AUTH_ENABLED'] else ''}"

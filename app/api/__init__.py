@@ -27,6 +27,7 @@ from app.api import (
     tenants,
     user_operations,
     users,
+    workers,
 )
 
 CAMUNDA_BLUEPRINTS = (
@@ -49,3 +50,4 @@ def register_blueprints(app):
     app.register_blueprint(metrics.bp, url_prefix="/metrics")
     app.register_blueprint(openapi.document_bp, url_prefix=base)
     app.register_blueprint(openapi.docs_bp, url_prefix="/docs")
+    app.register_blueprint(workers.bp, url_prefix="/api")

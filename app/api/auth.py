@@ -28,10 +28,13 @@ REALM = "default"
 # Endpoint names served without authentication; keep it short: the health checks
 # (app.api.health); GET /engine, the one path Camunda's filter never protects (spec C.6):
 # Cockpit lists the engines before logging in; the API document and Swagger UI, which describe
-# the API and hold no data (spec A21).
+# the API and hold no data (spec A21); the operator console's page shells and assets, which hold
+# no data and must load before the login (spec A23): everything they show comes from the API
+# with the operator's credentials.
 PUBLIC_ENDPOINTS = frozenset({
     "health.live", "health.ready", "engines.engine_names",
     "api_document.get_document", "swagger_ui.page", "swagger_ui.initializer", "swagger_ui.asset",
+    "console.index", "console.page", "console.job", "console.batch", "console.static",
 })
 # Endpoints that check a token of their own when one is configured (app.api.metrics): the Basic
 # check is skipped for them then, never otherwise.

@@ -130,6 +130,10 @@ def test_embedded_mode_serves_the_api_runs_jobs_and_stops_cleanly(tmp_path):
         assert count == {"count": DEMO_JOB_COUNT}, "the demo data was not created on the first start"
         poll(lambda: "jobservice is running: " in read(log_path), 10, "the ready banner", process, log_path)
         assert f"jobservice is running: {base}" in read(log_path)
+        # The banner links the operator console, and the web server serves it.
+        assert f"console:  http://localhost:{port}/console/" in read(log_path)
+        console = requests.get(f"http://127.0.0.1:{port}/console/", timeout=10)
+        assert console.status_code == 200 and "jobservice console" in console.text, console.text[:200]
         children = child_pids(log_path)
         assert set(children) == {"worker", "web server"}, read(log_path)
 

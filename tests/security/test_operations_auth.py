@@ -22,11 +22,14 @@ def token_app(app):
     return application
 
 
-def test_only_the_health_checks_the_engine_list_and_the_api_document_are_public():
+def test_only_health_engine_list_api_document_and_console_shells_are_public():
     # GET /engine: Cockpit lists the engines before logging in (spec C.6, A18).
     # The API document and Swagger UI describe the API and hold no data (spec A21).
     assert PUBLIC_ENDPOINTS == {"health.live", "health.ready", "engines.engine_names", "api_document.get_document",
-                                "swagger_ui.page", "swagger_ui.initializer", "swagger_ui.asset"}
+                                "swagger_ui.page", "swagger_ui.initializer", "swagger_ui.asset",
+                                # The console's page shells and assets hold no data (spec A23).
+                                "console.index", "console.page", "console.job", "console.batch",
+                                "console.static"}
 
 
 def test_health_checks_answer_without_credentials(secure_client):

@@ -25,12 +25,14 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core.dates import utcnow
+from app.core.permissions import SYSTEM
 from app.extensions import db
 from app.models.tables import job_table, worker_table
+from app.services.auth import check_authorization
 from app.services.sql import in_ids
 
 
@@ -134,3 +136,29 @@ def purge_dead_workers(now=None):
     purged = db.session.execute(delete(worker_table).where(worker_table.c.heartbeat_at < threshold)).rowcount
     db.session.commit()
     return purged
+
+
+HELD_JOB_IDS_SHOWN = 20
+
+
+def list_workers(authentication, now=None):
+    """The registered workers for the operator console (``GET /api/workers``, decision A23):
+    each with ``alive`` (heartbeat newer than the dead-worker threshold), how many jobs it holds
+    and the ids of the first :data:`HELD_JOB_IDS_SHOWN` of them. Needs READ on SYSTEM (Camunda's
+    resource for what the engine itself is doing); members of camunda-admin always pass."""
+    check_authorization(authentication, "READ", SYSTEM)
+    now = now or utcnow()
+    threshold = dead_before(now)
+    w, j = worker_table.c, job_table.c
+    workers = db.session.execute(select(worker_table).order_by(w.started_at, w.id)).mappings().all()
+    counts = dict(db.session.execute(
+        select(j.lock_owner, func.count()).where(j.lock_owner.is_not(None)).group_by(j.lock_owner)).all())
+    listed = []
+    for row in workers:
+        held = counts.get(row["id"], 0)
+        job_ids = list(db.session.scalars(
+            select(j.id).where(j.lock_owner == row["id"]).order_by(j.id).limit(HELD_JOB_IDS_SHOWN))) if held else []
+        listed.append({**row, "alive": row["heartbeat_at"] >= threshold, "held_job_count": held,
+                       "held_job_ids": job_ids})
+    db.session.commit()
+    return listed
