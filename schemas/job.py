@@ -4,11 +4,12 @@ JobDto is written by a plain function over row mappings: it runs once per row on
 to a million rows, where a marshmallow dump per row would cost more than the query.
 """
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from app.core.dates import format_date
 from app.core.errors import InvalidRequest
 from app.core.names import JOB_TYPES
+from app.core.retry_cycles import RetryCycleError, parse_retry_cycle
 from schemas.common import BaseSchema, context_value
 from schemas.fields import Int32, Long, StrictBoolean, WireDate
 
@@ -40,6 +41,15 @@ def Id(**kwargs):  # noqa: N802 - reads like a field class in the schema below
 
 def Name(**kwargs):  # noqa: N802
     return fields.String(validate=validate.Length(min=1, max=255), **kwargs)
+
+
+def _retry_cycle(value):
+    if value is None:
+        return
+    try:
+        parse_retry_cycle(value)
+    except RetryCycleError as error:
+        raise ValidationError(str(error)) from None
 
 
 def _item_errors(messages):
@@ -83,6 +93,9 @@ class NewJobSchema(BaseSchema):
     failed_activity_id = Name(data_key="failedActivityId", allow_none=True, load_default=None)
     create_time = WireDate(data_key="createTime", allow_none=True, load_default=None)
     deployment_id = Id(data_key="deploymentId", allow_none=True, load_default=None)
+    # Camunda's failedJobRetryTimeCycle of the job's activity (spec C.10, A19): R5/PT5M or PT1M,PT5M.
+    retry_time_cycle = Name(data_key="failedJobRetryTimeCycle", allow_none=True, load_default=None,
+                            validate=_retry_cycle)
 
     def from_json(self, body):
         maximum = context_value("max_jobs")

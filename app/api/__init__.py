@@ -15,13 +15,14 @@ from app.api import (
     incidents,
     ingest,
     job_definitions,
+    job_log,
     jobs,
     tenants,
     users,
 )
 
 CAMUNDA_BLUEPRINTS = (
-    jobs.bp, job_definitions.bp, incidents.bp, batches.bp, historic_batches.bp,
+    jobs.bp, job_definitions.bp, incidents.bp, batches.bp, historic_batches.bp, job_log.bp,
     users.bp, groups.bp, tenants.bp, authorizations.bp, identity.bp,
 )
 

@@ -18,14 +18,16 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.core.dates import format_date, utcnow
 from app.core.errors import InvalidRequest, NotFound, RestException
 from app.core.text import is_storable
 from app.extensions import db
+from app.models.job_log import DELETED
 from app.models.tables import job_table, stacktrace_table
+from app.services import job_log
 from app.services.dispatch import wake_executor_after_commit
 from app.services.executor.acquire import lock_owner_token, unlock_job
 from app.services.executor.execute import execute_job
@@ -268,6 +270,7 @@ def delete_job(job_id):
             db.session.rollback()
             raise RestException(_locked_message(job_id, row, current_app.config["OUTPUT_TIMEZONE"], "deleted"),
                                 status=409)
+        job_log.log_jobs(and_(c.id == job_id, c.revision == row.revision), DELETED, now)
         deleted = db.session.execute(
             delete(job_table).where(c.id == job_id, c.revision == row.revision)).rowcount
         if deleted == 1:
