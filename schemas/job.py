@@ -94,8 +94,8 @@ class NewJobSchema(BaseSchema):
     create_time = WireDate(data_key="createTime", allow_none=True, load_default=None)
     deployment_id = Id(data_key="deploymentId", allow_none=True, load_default=None)
     # Camunda's failedJobRetryTimeCycle of the job's activity (spec C.10, A19): R5/PT5M or PT1M,PT5M.
-    retry_time_cycle = Name(data_key="failedJobRetryTimeCycle", allow_none=True, load_default=None,
-                            validate=_retry_cycle)
+    retry_time_cycle = fields.String(data_key="failedJobRetryTimeCycle", allow_none=True, load_default=None,
+                                     validate=[validate.Length(min=1, max=255), _retry_cycle])
 
     def from_json(self, body):
         maximum = context_value("max_jobs")

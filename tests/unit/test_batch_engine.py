@@ -311,10 +311,10 @@ def test_failed_execution_job_keeps_the_batch_until_retried(
     original = retries_service.set_job_retries
     poisoned = ids[0]
 
-    def failing(job_ids, retries, due_date=retries_service.UNSET):
+    def failing(job_ids, retries, due_date=retries_service.UNSET, **options):
         if poisoned in job_ids:
             raise RuntimeError("simulated database hiccup")
-        return original(job_ids, retries, due_date)
+        return original(job_ids, retries, due_date, **options)
 
     monkeypatch.setattr(set_job_retries_type, "set_job_retries", failing)
     outcomes = drain_jobs()
@@ -352,11 +352,11 @@ def test_execution_job_failing_once_is_retried(client, app_context, monkeypatch,
     original = retries_service.set_job_retries
     calls = []
 
-    def flaky(job_ids, retries, due_date=retries_service.UNSET):
+    def flaky(job_ids, retries, due_date=retries_service.UNSET, **options):
         calls.append(list(job_ids))
         if len(calls) == 1:
             raise RuntimeError("first call fails")
-        return original(job_ids, retries, due_date)
+        return original(job_ids, retries, due_date, **options)
 
     monkeypatch.setattr(set_job_retries_type, "set_job_retries", flaky)
     outcomes = [outcome for _, outcome in drain_jobs()]
