@@ -68,10 +68,8 @@ def _run(cycle_text, failures, start_retries=None, first=True):
 
 
 def test_r5_cycle_counts_down_from_five_with_the_same_interval():
-    assert _run("R5/PT5M", 5) == [(4, timedelta(minutes=5))] * 1 + [(3, timedelta(minutes=5)),
-                                                                     (2, timedelta(minutes=5)),
-                                                                     (1, timedelta(minutes=5)),
-                                                                     (0, timedelta(minutes=5))]
+    five = timedelta(minutes=5)
+    assert _run("R5/PT5M", 5) == [(4, five), (3, five), (2, five), (1, five), (0, five)]
 
 
 def test_a_list_uses_its_intervals_in_order_then_keeps_the_last():
