@@ -549,8 +549,11 @@ def test_cli_watch_renders_progress_until_the_batch_completes(cli, app, targets,
     assert bars[0].startswith("[------------------------------]   0%  0/6 jobs completed, 0 failed, 0 skipped")
     assert bars[-1].startswith("[##############################] 100%  6/6 jobs completed, 0 failed, 1 skipped")
     assert len(bars) == len(set(bars)) >= 3  # one line per change when not on a terminal
-    historic = json.loads("\n".join(rest[len(bars):]))
+    historic, end = decoder.raw_decode("\n".join(rest[len(bars):]))
     assert historic["id"] == batch["id"] and historic["endTime"] is not None and historic["skippedElements"] == 1
+    # Then the outcome (A19): the target jobs have no worker, so none has run since.
+    after = "\n".join(rest[len(bars):])[end:].strip().splitlines()
+    assert after == ["outcome: 5 jobs revived (1 skipped): 0 succeeded, 0 failed again, 5 not run yet"]
     assert set(polls) == {0.5}
     with app.app_context():
         assert all(target_job(job_id)["retries"] == 2 for job_id in ids)
