@@ -21,7 +21,8 @@ from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from tests.guard import require_test_database  # noqa: E402
 
-TABLES = ("batch_element", "batch", "historic_batch", "incident", "job_stacktrace", "job", "job_definition", "worker", "job_log")
+TABLES = ("batch_element", "batch", "historic_batch", "incident", "job_stacktrace", "job", "job_definition", "worker",
+          "job_log")
 
 
 class RecordingDispatcher:
