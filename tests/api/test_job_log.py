@@ -12,7 +12,8 @@ from app.extensions import db
 from app.models import JobLog
 from app.services import job_log as job_log_service
 from app.services.executor.runtime import ExecutorRuntime
-from tests.support import assert_400, count_of, drain_jobs
+from tests.conftest import is_postgres
+from tests.support import assert_400, count_of, drain_jobs, recorded_statements
 
 BASE = "/engine-rest/history/job-log"
 FAR_FUTURE = "2999-01-01T00:00:00.000+0000"
@@ -286,3 +287,36 @@ def test_cleanup_is_off_without_a_time_to_live(app, config):
     with app.app_context():
         assert job_log_service.cleanup(datetime(2100, 1, 1)) == 0
         db.session.remove()
+
+
+# --- the executor runtime's finishing statement ----------------------------------------------
+
+def _finishing_writes(app, make_jobs, count):
+    make_jobs(*[{} for _ in range(count)])
+    with recorded_statements(app) as sent:
+        with app.app_context():
+            runtime = ExecutorRuntime(app, worker_id="w-log")
+            assert runtime.run_rounds() == count
+            runtime.close_connection()
+            db.session.remove()
+    # A data-modifying WITH is a write too (writes() looks at the first word only).
+    return [statement for statement in sent if statement.lstrip().upper().startswith(("WITH", "INSERT", "DELETE"))
+            and ("INSERT INTO job_log" in statement or "DELETE FROM job " in statement)]
+
+
+def test_the_runtime_logs_successes_in_the_finishing_statement(app, client, make_jobs, config):
+    finishing = _finishing_writes(app, make_jobs, 3)
+    if is_postgres(app):
+        # One statement per job: the fenced DELETE and its success event together.
+        assert len(finishing) == 3
+        assert all(s.lstrip().upper().startswith("WITH") and "DELETE FROM job" in s for s in finishing)
+    else:
+        assert len(finishing) == 6  # SQLite: the event, then the DELETE, in one transaction
+    assert count_of(client.get(f"{BASE}/count", query_string={"successLog": "true"})) == 3
+
+
+def test_the_runtime_finishes_with_the_bare_delete_when_the_log_is_off(app, client, make_jobs, config):
+    config(JOB_LOG_ENABLED=False)
+    finishing = _finishing_writes(app, make_jobs, 2)
+    assert len(finishing) == 2 and not any("job_log" in statement for statement in finishing)
+    assert logs(client) == []
