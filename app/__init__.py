@@ -50,8 +50,8 @@ def create_app(config_object=None, overrides=None, serving=False):
 def _check_retry_cycles(config):
     """A malformed FAILED_JOB_RETRY_TIME_CYCLE(_BY_TYPE) stops the start, not the first failure."""
     cycles = {"FAILED_JOB_RETRY_TIME_CYCLE": config["FAILED_JOB_RETRY_TIME_CYCLE"]}
-    for handler_type, cycle in config["FAILED_JOB_RETRY_TIME_CYCLE_BY_TYPE"].items():
-        cycles[f"FAILED_JOB_RETRY_TIME_CYCLE_BY_TYPE[{handler_type!r}]"] = cycle
+    for handler_type, cycle in config["FAILED_JOB_RETRY_CYCLE_BY_TYPE"].items():
+        cycles[f"FAILED_JOB_RETRY_CYCLE_BY_TYPE[{handler_type!r}]"] = cycle
     for name, cycle in cycles.items():
         if cycle is None:
             continue

@@ -181,7 +181,7 @@ class BaseConfig:
     # handler type, or per handler type (a JSON object); a job's own cycle, given at ingestion,
     # wins over both. None: no cycle (retries - 1, due date as JOB_RETRY_DELAY_SECONDS says).
     FAILED_JOB_RETRY_TIME_CYCLE = env_str("FAILED_JOB_RETRY_TIME_CYCLE")
-    FAILED_JOB_RETRY_TIME_CYCLE_BY_TYPE = env_json_str_map("FAILED_JOB_RETRY_TIME_CYCLE_BY_TYPE")
+    FAILED_JOB_RETRY_CYCLE_BY_TYPE = env_json_str_map("FAILED_JOB_RETRY_CYCLE_BY_TYPE")
     # Camunda 7.24's legacyJobRetryBehaviorEnabled: true creates jobs with DEFAULT_JOB_RETRIES
     # even when a cycle applies (the cycle's count replaces it at the first failure).
     LEGACY_JOB_RETRY_BEHAVIOR_ENABLED = env_bool("LEGACY_JOB_RETRY_BEHAVIOR_ENABLED", False)

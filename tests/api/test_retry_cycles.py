@@ -14,7 +14,7 @@ FAR_FUTURE = "2999-01-01T00:00:00.000+0000"
 
 @pytest.fixture
 def config(app):
-    keys = ("FAILED_JOB_RETRY_TIME_CYCLE", "FAILED_JOB_RETRY_TIME_CYCLE_BY_TYPE",
+    keys = ("FAILED_JOB_RETRY_TIME_CYCLE", "FAILED_JOB_RETRY_CYCLE_BY_TYPE",
             "LEGACY_JOB_RETRY_BEHAVIOR_ENABLED", "DEFAULT_JOB_RETRIES", "JOB_RETRY_DELAY_SECONDS")
     saved = {key: app.config[key] for key in keys}
     yield app.config.update
@@ -38,7 +38,7 @@ def due_in(job, before):
 
 
 def test_a_list_cycle_given_at_ingestion_sets_retries_and_due_dates(client, make_jobs, config):
-    config(FAILED_JOB_RETRY_TIME_CYCLE=None, FAILED_JOB_RETRY_TIME_CYCLE_BY_TYPE={})
+    config(FAILED_JOB_RETRY_TIME_CYCLE=None, FAILED_JOB_RETRY_CYCLE_BY_TYPE={})
     job = failing(make_jobs, failedJobRetryTimeCycle="PT1M,PT5M,PT10M")
     assert job["retries"] == 4  # 7.24: the cycle's count (intervals + 1)
     for expected_retries, minutes in ((3, 1), (2, 5), (1, 10), (0, 10)):
@@ -50,7 +50,7 @@ def test_a_list_cycle_given_at_ingestion_sets_retries_and_due_dates(client, make
 
 
 def test_the_per_type_setting_beats_the_global_one_and_the_job_beats_both(client, make_jobs, config):
-    config(FAILED_JOB_RETRY_TIME_CYCLE="R2/PT1M", FAILED_JOB_RETRY_TIME_CYCLE_BY_TYPE={"demo.fail-until": "R6/PT1H"})
+    config(FAILED_JOB_RETRY_TIME_CYCLE="R2/PT1M", FAILED_JOB_RETRY_CYCLE_BY_TYPE={"demo.fail-until": "R6/PT1H"})
     by_type = failing(make_jobs)
     own = failing(make_jobs, failedJobRetryTimeCycle="R4/PT30S")
     other_type = make_jobs({"handlerType": "test.unserved"})[0]
@@ -62,7 +62,7 @@ def test_the_per_type_setting_beats_the_global_one_and_the_job_beats_both(client
 
 
 def test_explicit_retries_at_ingestion_are_replaced_by_the_count_at_the_first_failure(client, make_jobs, config):
-    config(FAILED_JOB_RETRY_TIME_CYCLE=None, FAILED_JOB_RETRY_TIME_CYCLE_BY_TYPE={})
+    config(FAILED_JOB_RETRY_TIME_CYCLE=None, FAILED_JOB_RETRY_CYCLE_BY_TYPE={})
     job = failing(make_jobs, retries=1, failedJobRetryTimeCycle="R5/PT5M")
     assert job["retries"] == 1
     job, _ = fail_once(client, job["id"])
@@ -70,7 +70,7 @@ def test_explicit_retries_at_ingestion_are_replaced_by_the_count_at_the_first_fa
 
 
 def test_retries_set_after_a_failure_keep_counting_down_from_there(client, make_jobs, config):
-    config(FAILED_JOB_RETRY_TIME_CYCLE=None, FAILED_JOB_RETRY_TIME_CYCLE_BY_TYPE={})
+    config(FAILED_JOB_RETRY_TIME_CYCLE=None, FAILED_JOB_RETRY_CYCLE_BY_TYPE={})
     job = failing(make_jobs, failedJobRetryTimeCycle="PT3M, PT10M,PT8M")
     job, _ = fail_once(client, job["id"])
     assert job["retries"] == 3
@@ -83,7 +83,7 @@ def test_retries_set_after_a_failure_keep_counting_down_from_there(client, make_
 
 def test_legacy_mode_creates_jobs_with_the_default_retries(client, make_jobs, config):
     config(LEGACY_JOB_RETRY_BEHAVIOR_ENABLED=True, DEFAULT_JOB_RETRIES=3, FAILED_JOB_RETRY_TIME_CYCLE=None,
-           FAILED_JOB_RETRY_TIME_CYCLE_BY_TYPE={})
+           FAILED_JOB_RETRY_CYCLE_BY_TYPE={})
     job = failing(make_jobs, failedJobRetryTimeCycle="R5/PT5M")
     assert job["retries"] == 3
     job, _ = fail_once(client, job["id"])
@@ -91,7 +91,7 @@ def test_legacy_mode_creates_jobs_with_the_default_retries(client, make_jobs, co
 
 
 def test_r0_starts_at_one_retry(client, make_jobs, config):
-    config(FAILED_JOB_RETRY_TIME_CYCLE=None, FAILED_JOB_RETRY_TIME_CYCLE_BY_TYPE={})
+    config(FAILED_JOB_RETRY_TIME_CYCLE=None, FAILED_JOB_RETRY_CYCLE_BY_TYPE={})
     job = failing(make_jobs, failedJobRetryTimeCycle="R0/PT5M")
     assert job["retries"] == 1
     job, _ = fail_once(client, job["id"])
@@ -99,7 +99,7 @@ def test_r0_starts_at_one_retry(client, make_jobs, config):
 
 
 def test_without_a_cycle_the_due_date_stays(client, make_jobs, config):
-    config(FAILED_JOB_RETRY_TIME_CYCLE=None, FAILED_JOB_RETRY_TIME_CYCLE_BY_TYPE={}, JOB_RETRY_DELAY_SECONDS=0.0)
+    config(FAILED_JOB_RETRY_TIME_CYCLE=None, FAILED_JOB_RETRY_CYCLE_BY_TYPE={}, JOB_RETRY_DELAY_SECONDS=0.0)
     job = failing(make_jobs)
     assert job["retries"] == 3
     job, _ = fail_once(client, job["id"])
@@ -122,5 +122,5 @@ def test_an_unreadable_cycle_is_refused_at_ingestion(client, cycle, fragment):
 def test_a_malformed_setting_stops_the_start():
     with pytest.raises(ConfigurationError, match="FAILED_JOB_RETRY_TIME_CYCLE: 'soon'"):
         create_app("test", overrides={"FAILED_JOB_RETRY_TIME_CYCLE": "soon"})
-    with pytest.raises(ConfigurationError, match=r"FAILED_JOB_RETRY_TIME_CYCLE_BY_TYPE\['mail'\]"):
-        create_app("test", overrides={"FAILED_JOB_RETRY_TIME_CYCLE_BY_TYPE": {"mail": "R/"}})
+    with pytest.raises(ConfigurationError, match=r"FAILED_JOB_RETRY_CYCLE_BY_TYPE\['mail'\]"):
+        create_app("test", overrides={"FAILED_JOB_RETRY_CYCLE_BY_TYPE": {"mail": "R/"}})

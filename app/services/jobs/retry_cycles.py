@@ -1,6 +1,6 @@
 """Which ``failedJobRetryTimeCycle`` applies to a job (spec C.10, A19).
 
-The job's own cycle (given at ingestion) wins, then ``FAILED_JOB_RETRY_TIME_CYCLE_BY_TYPE`` for
+The job's own cycle (given at ingestion) wins, then ``FAILED_JOB_RETRY_CYCLE_BY_TYPE`` for
 its handler type, then ``FAILED_JOB_RETRY_TIME_CYCLE``. Batch jobs (seed, monitor, execution)
 never have one: Camunda applies cycles only to the job types of BPMN activities, and its batch
 jobs fail with the standard strategy (retries - 1, due date unchanged).
@@ -25,7 +25,7 @@ def cycle_text(handler_type, own=None, batch_id=None):
     if batch_id is not None:
         return None
     config = current_app.config
-    return own or config["FAILED_JOB_RETRY_TIME_CYCLE_BY_TYPE"].get(handler_type) \
+    return own or config["FAILED_JOB_RETRY_CYCLE_BY_TYPE"].get(handler_type) \
         or config["FAILED_JOB_RETRY_TIME_CYCLE"]
 
 
