@@ -138,8 +138,7 @@ class Stack:
         self.worker_count = workers
         self.tag = uuid.uuid4().hex[:8]
         self.queue = f"bench-{self.tag}"
-        # BENCH_PORT: a fixed port (a shared machine's assigned one) instead of any free one.
-        self.port = int(os.environ.get("BENCH_PORT") or 0) or free_port()
+        self.port = free_port()
         self.env = service_env(database_url, redis_url, extra_env)
         self.env.update({"PORT": str(self.port), "JOB_QUEUE": self.queue})
         self.web = None
