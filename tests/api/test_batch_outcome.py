@@ -6,6 +6,8 @@ from sqlalchemy import insert
 from app.core.dates import utcnow
 from app.extensions import db
 from app.models import HistoricBatch
+from app.services.executor.acquire import acquire_jobs
+from app.services.executor.execute import execute_job
 from tests.support import drain_jobs
 
 FAR_FUTURE = "2999-01-01T00:00:00.000+0000"
@@ -86,3 +88,26 @@ def test_an_unknown_batch_is_404_and_another_type_is_400(app, client):
     assert response.status_code == 400
     assert response.get_json()["message"] == ("Historic batch 'other' is a process-set-removal-time batch: an "
                                               "outcome is kept for set-job-retries batches only")
+
+
+def test_retries_set_by_hand_after_the_batch_take_the_job_out_of_its_outcome(app, client, make_jobs, config):
+    jobs = dead_jobs(make_jobs, 2, "demo.fail-until", message="broken")
+    batch = client.post("/engine-rest/job/retries", json={"jobIds": jobs, "retries": 1}).get_json()
+    with app.app_context():
+        # Only the batch's own jobs: the revived jobs wait.
+        for handler_type in ("batch-seed-job", "set-job-retries", "batch-monitor-job"):
+            while run_one_of(handler_type):
+                pass
+        db.session.remove()
+    assert client.put(f"/engine-rest/job/{jobs[0]}/retries", json={"retries": 1}).status_code == 204
+    run_everything(app)
+    result = outcome(client, batch["id"]).get_json()
+    assert (result["failedAgain"], result["pending"], result["newFailures"]) == (
+        1, 1, [{"message": "broken", "count": 1}])
+
+
+def run_one_of(handler_type):
+    acquired = acquire_jobs(limit=1, handler_types=[handler_type])
+    for job_id, token, revision in acquired:
+        execute_job(job_id, token, revision)
+    return len(acquired)

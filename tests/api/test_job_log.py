@@ -13,7 +13,7 @@ from app.models import JobLog
 from app.services import job_log as job_log_service
 from app.services.executor.runtime import ExecutorRuntime
 from tests.conftest import is_postgres
-from tests.support import assert_400, count_of, drain_jobs, recorded_statements
+from tests.support import assert_400, count_of, drain_jobs, recorded_statements, run_one
 
 BASE = "/engine-rest/history/job-log"
 FAR_FUTURE = "2999-01-01T00:00:00.000+0000"
@@ -320,3 +320,35 @@ def test_the_runtime_finishes_with_the_bare_delete_when_the_log_is_off(app, clie
     finishing = _finishing_writes(app, make_jobs, 2)
     assert len(finishing) == 2 and not any("job_log" in statement for statement in finishing)
     assert logs(client) == []
+
+
+# --- set-based writing ------------------------------------------------------------------------
+
+def _log_inserts(statements):
+    return [s for s in statements if "INSERT INTO job_log" in s]
+
+
+def test_ingestion_and_a_seed_write_their_creation_events_in_one_statement(app, client, make_jobs, config):
+    config(INVOCATIONS_PER_BATCH_JOB=1)
+    with recorded_statements(app) as sent:
+        jobs = make_jobs(*[{"handlerType": "test.unserved", "retries": 0} for _ in range(40)])
+    assert len(_log_inserts(sent)) == 1
+    assert count_of(client.get(f"{BASE}/count", query_string={"creationLog": "true"})) == 40
+    batch = client.post("/engine-rest/job/retries", json={"jobIds": [job["id"] for job in jobs], "retries": 1})
+    with app.app_context():
+        with recorded_statements(app) as sent:
+            assert run_one("batch-seed-job") == "done"
+        db.session.remove()
+    # The creation events of the seed's 40 execution jobs and of the monitor job: one statement
+    # each, and the seed's own success event in its finishing statement.
+    assert len(_log_inserts(sent)) == 3
+    assert count_of(client.get(f"{BASE}/count", query_string={
+        "creationLog": "true", "jobDefinitionType": "set-job-retries"})) == 40
+    assert batch.status_code == 200
+
+
+def test_text_no_database_can_store_matches_nothing(client, make_jobs):
+    make_jobs({})
+    assert logs(client, jobId="a\x00b") == []
+    assert client.post(BASE, json={"activityIdIn": ["\ud800"]}).get_json() == []
+    assert client.get(f"{BASE}/a%00b").status_code == 404
