@@ -4,13 +4,13 @@ JobDto is written by a plain function over row mappings: it runs once per row on
 to a million rows, where a marshmallow dump per row would cost more than the query.
 """
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import ValidationError, fields, post_load, validate
 
 from app.core.dates import format_date
 from app.core.errors import InvalidRequest
 from app.core.names import JOB_TYPES
 from app.core.retry_cycles import RetryCycleError, parse_retry_cycle
-from schemas.common import BaseSchema, context_value
+from schemas.common import BaseSchema, CommandSchema, context_value
 from schemas.fields import Int32, Long, StrictBoolean, WireDate
 
 
@@ -50,6 +50,22 @@ def _retry_cycle(value):
         parse_retry_cycle(value)
     except RetryCycleError as error:
         raise ValidationError(str(error)) from None
+
+
+class RetryTimeCycleSchema(CommandSchema):
+    """``PUT /api/job-definitions/{id}/retry-time-cycle``: ``{"failedJobRetryTimeCycle": "R5/PT5M"}``
+    (``null``: none); loads the text or None."""
+
+    example = '{"failedJobRetryTimeCycle": "R5/PT5M"}'
+
+    retry_time_cycle = fields.String(
+        data_key="failedJobRetryTimeCycle", required=True, allow_none=True,
+        validate=[validate.Length(min=1, max=255), _retry_cycle],
+        error_messages={"required": "failedJobRetryTimeCycle is required: a cycle such as R5/PT5M, or null"})
+
+    @post_load
+    def _cycle(self, loaded, **kwargs):
+        return loaded["retry_time_cycle"]
 
 
 def _item_errors(messages):

@@ -34,6 +34,9 @@ class JobDefinition(db.Model):
     overriding_priority = db.Column(db.BigInteger)
     tenant_id = db.Column(db.String(64))
     deployment_id = db.Column(db.String(64))
+    # Extension (spec A19): the failedJobRetryTimeCycle of the definition's jobs (Camunda: of the
+    # activity), set by PUT /api/job-definitions/{id}/retry-time-cycle.
+    retry_time_cycle = db.Column(db.String(255))
 
     __table_args__ = (
         # Ingestion reuses definitions by (process definition key, activity, handler type).

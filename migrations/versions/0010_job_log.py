@@ -1,4 +1,4 @@
-"""The historic job log (ACT_HI_JOB_LOG) and the job's retry-cycle and revived-by columns (spec A19).
+"""The historic job log (ACT_HI_JOB_LOG), the retry-cycle columns of jobs and job definitions and the job's revived-by column (spec A19).
 
 ``job_log`` is append-only: an integer key in insertion order (the default order, the cleanup's
 walk), ``job_id`` indexed for a job's events, and two partial indexes holding only the rows
@@ -28,6 +28,7 @@ LogId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 def upgrade():
     op.add_column("job", sa.Column("retry_time_cycle", sa.String(255)))
     op.add_column("job", sa.Column("revived_by_batch_id", sa.String(64)))
+    op.add_column("job_definition", sa.Column("retry_time_cycle", sa.String(255)))
     op.create_table(
         "job_log",
         sa.Column("id", LogId, nullable=False, autoincrement=True),
@@ -70,6 +71,8 @@ def downgrade():
     op.drop_index("ix_job_log_batch_id", table_name="job_log")
     op.drop_index("ix_job_log_job_id", table_name="job_log")
     op.drop_table("job_log")
+    with op.batch_alter_table("job_definition") as batch:
+        batch.drop_column("retry_time_cycle")
     with op.batch_alter_table("job") as batch:
         batch.drop_column("revived_by_batch_id")
         batch.drop_column("retry_time_cycle")

@@ -124,3 +124,38 @@ def test_a_malformed_setting_stops_the_start():
         create_app("test", overrides={"FAILED_JOB_RETRY_TIME_CYCLE": "soon"})
     with pytest.raises(ConfigurationError, match=r"FAILED_JOB_RETRY_CYCLE_BY_TYPE\['mail'\]"):
         create_app("test", overrides={"FAILED_JOB_RETRY_CYCLE_BY_TYPE": {"mail": "R/"}})
+
+
+def test_a_job_definitions_cycle_applies_to_its_jobs_below_the_jobs_own(client, make_jobs, config):
+    config(FAILED_JOB_RETRY_TIME_CYCLE="R2/PT1M", FAILED_JOB_RETRY_CYCLE_BY_TYPE={"demo.fail-until": "R6/PT1H"})
+    first = failing(make_jobs, processDefinitionKey="invoice", activityId="send")
+    assert first["retries"] == 6  # the definition has no cycle yet: the handler type's
+    definition = first["jobDefinitionId"]
+    response = client.put(f"/api/job-definitions/{definition}/retry-time-cycle",
+                          json={"failedJobRetryTimeCycle": "PT2M,PT4M"})
+    assert response.status_code == 204
+    later = failing(make_jobs, processDefinitionKey="invoice", activityId="send")
+    own = failing(make_jobs, processDefinitionKey="invoice", activityId="send", failedJobRetryTimeCycle="R4/PT30S")
+    assert later["jobDefinitionId"] == definition and (later["retries"], own["retries"]) == (3, 4)
+    job, before = fail_once(client, later["id"])
+    assert job["retries"] == 2 and timedelta(minutes=2) <= due_in(job, before) < timedelta(minutes=2, seconds=5)
+    # The first job, created before, fails by the definition's cycle too (it is read at failure).
+    job, before = fail_once(client, first["id"])
+    assert job["retries"] == 2 and timedelta(minutes=2) <= due_in(job, before) < timedelta(minutes=2, seconds=5)
+    # null removes it: the handler type's cycle applies again.
+    assert client.put(f"/api/job-definitions/{definition}/retry-time-cycle",
+                      json={"failedJobRetryTimeCycle": None}).status_code == 204
+    assert failing(make_jobs, processDefinitionKey="invoice", activityId="send")["retries"] == 6
+
+
+def test_setting_a_definitions_cycle_checks_the_cycle_and_the_definition(client, make_jobs):
+    definition = make_jobs({})[0]["jobDefinitionId"]
+    response = client.put(f"/api/job-definitions/{definition}/retry-time-cycle", json={"failedJobRetryTimeCycle": "x"})
+    assert response.status_code == 400
+    assert "'x' is neither R<n>/<duration> nor a list of ISO 8601 durations" in response.get_json()["message"]
+    response = client.put(f"/api/job-definitions/{definition}/retry-time-cycle", json={})
+    assert response.status_code == 400 and "failedJobRetryTimeCycle" in response.get_json()["message"]
+    response = client.put("/api/job-definitions/nope/retry-time-cycle", json={"failedJobRetryTimeCycle": "PT1M"})
+    assert response.status_code == 404
+    assert response.get_json() == {"type": "InvalidRequestException",
+                                   "message": "Job definition with id 'nope' does not exist.", "code": None}

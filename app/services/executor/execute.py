@@ -175,7 +175,8 @@ def _failed_job(job_id, token, revision):
     columns = [c[name] for name in job_log.JOB_COLUMNS]
     return db.session.execute(
         select(*columns, c.exception_message, c.has_stacktrace, c.retry_time_cycle,
-               d.job_type.label("job_definition_type"), d.job_configuration.label("job_definition_configuration"))
+               d.retry_time_cycle.label("definition_retry_time_cycle"), d.job_type.label("job_definition_type"),
+               d.job_configuration.label("job_definition_configuration"))
         .select_from(job_table.outerjoin(job_definition_table, d.id == c.job_definition_id))
         .where(c.id == job_id, c.lock_owner == token, c.revision == revision)).mappings().first()
 
@@ -200,7 +201,8 @@ def record_failure(job_id, token, revision, error):
         lock_expiration_time=None,
         revision=c.revision + 1,
     )
-    cycle = retry_cycle(job["handler_type"], job["retry_time_cycle"], job["batch_id"])
+    cycle = retry_cycle(job["handler_type"], job["retry_time_cycle"], job["batch_id"],
+                        job["definition_retry_time_cycle"])
     if cycle is None:
         # A job run at 0 retries (only on request: acquisition needs retries > 0) stays at 0.
         values["retries"] = max(0, job["retries"] - 1)

@@ -12,7 +12,7 @@ from app.services import job_log
 from app.services.dispatch import wake_executor_after_commit
 from app.services.incidents import create_failed_job_incidents
 from app.services.jobs.query import JOB_DTO_COLUMNS
-from app.services.jobs.retry_cycles import retries_at_creation
+from app.services.jobs.retry_cycles import definition_cycles, retries_at_creation
 
 
 def get_job_row(job_id, columns=JOB_DTO_COLUMNS):
@@ -81,6 +81,7 @@ def create_jobs(items):
             raise InvalidRequest(f"jobs[{seen[taken]}].id: a job with id '{taken}' already exists")
     try:
         _resolve_job_definitions(items)
+        cycles = definition_cycles(item["job_definition_id"] for item in items)
         rows = []
         for item in items:
             rows.append({
@@ -97,7 +98,8 @@ def create_jobs(items):
                 "process_definition_key": item["process_definition_key"],
                 "activity_id": item["activity_id"],
                 "deployment_id": item["deployment_id"],
-                "retries": (retries_at_creation(item["handler_type"], item.get("retry_time_cycle"))
+                "retries": (retries_at_creation(item["handler_type"], item.get("retry_time_cycle"),
+                                                cycles.get(item["job_definition_id"]))
                             if item["retries"] is None else item["retries"]),
                 "exception_message": item["exception_message"],
                 "failed_activity_id": item["failed_activity_id"],
