@@ -13,7 +13,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.core.logs import configure_logging
-from config import select_config
+from app.core.retry_cycles import RetryCycleError, parse_retry_cycle
+from config import ConfigurationError, select_config
 
 
 def create_app(config_object=None, overrides=None, serving=False):
@@ -34,6 +35,7 @@ def create_app(config_object=None, overrides=None, serving=False):
     if overrides:
         app.config.update(overrides)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config)
+    _check_retry_cycles(app.config)
     app.json.sort_keys = False
 
     configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
@@ -44,6 +46,20 @@ def create_app(config_object=None, overrides=None, serving=False):
     if serving:
         _require_administrator(app)
     return app
+
+
+def _check_retry_cycles(config):
+    """A malformed FAILED_JOB_RETRY_TIME_CYCLE(_BY_TYPE) stops the start, not the first failure."""
+    cycles = {"FAILED_JOB_RETRY_TIME_CYCLE": config["FAILED_JOB_RETRY_TIME_CYCLE"]}
+    for handler_type, cycle in config["FAILED_JOB_RETRY_CYCLE_BY_TYPE"].items():
+        cycles[f"FAILED_JOB_RETRY_CYCLE_BY_TYPE[{handler_type!r}]"] = cycle
+    for name, cycle in cycles.items():
+        if cycle is None:
+            continue
+        try:
+            parse_retry_cycle(cycle)
+        except RetryCycleError as error:
+            raise ConfigurationError(f"{name}: {error}") from None
 
 
 def _engine_options(config):

@@ -15,6 +15,7 @@ from app.services.batches.engine import create_batch
 from app.services.batches.preview import preview_set_retries
 from app.services.batches.query import element_progress, get_batch, get_historic_batch, list_batch_statistics
 from app.services.demo import create_demo_jobs
+from app.services.job_log import batch_outcome
 from schemas.batch import batch_dto, batch_statistics_dto, historic_batch_dto
 from schemas.batch_query import BatchQuery
 from schemas.job_retries import SetJobRetriesSchema
@@ -106,8 +107,18 @@ def watch_batch(batch_id, interval=0.5, out=None):
     return historic
 
 
-def _watch_then_print_history(batch_id, interval, zone):
-    """``--watch`` and ``watch``: progress until the batch completes, then the historic batch."""
+def _outcome_lines(outcome):
+    """A set-retries batch's outcome (spec A19) as a few lines a person reads."""
+    lines = [f"outcome: {outcome['updated']} jobs revived ({outcome['skipped']} skipped): "
+             f"{outcome['succeeded']} succeeded, {outcome['failedAgain']} failed again, "
+             f"{outcome['pending']} not run yet"]
+    lines += [f"  {failure['count']:>8}  {failure['message']}" for failure in outcome["newFailures"]]
+    return lines
+
+
+def _watch_then_print_history(batch_id, interval, zone, outcome=False):
+    """``--watch`` and ``watch``: progress until the batch completes, then the historic batch
+    (and, for ``retries --watch``, the outcome so far: what the revived jobs did since)."""
     try:
         historic = watch_batch(batch_id, interval)
     except KeyboardInterrupt:
@@ -116,6 +127,12 @@ def _watch_then_print_history(batch_id, interval, zone):
     if historic is None:
         raise click.ClickException(f"batch {batch_id} was deleted together with its history")
     click.echo(json.dumps(historic_batch_dto(historic, zone), indent=2))
+    if outcome:
+        result = batch_outcome(batch_id)
+        db.session.rollback()
+        if result is not None:
+            for line in _outcome_lines(result):
+                click.echo(line)
 
 
 @jobs_cli.command("retries")
@@ -138,8 +155,9 @@ def _watch_then_print_history(batch_id, interval, zone):
 def set_retries(retries, ids, query, due_date, clear_due_date, spread, preview, watch, interval):
     """Set job retries asynchronously: create a set-job-retries batch, as POST /job/retries does.
 
-    Prints the batch; with --watch, its progress and then the historic batch. With --preview,
-    prints what the batch would select and exits without writing anything.
+    Prints the batch; with --watch, its progress, then the historic batch and the outcome: how
+    many revived jobs have succeeded, failed again (top new messages) or not run yet. With
+    --preview, prints what the batch would select and exits without writing anything.
     """
     if due_date is not None and clear_due_date:
         raise click.UsageError("use --due-date or --clear-due-date, not both")
@@ -168,7 +186,7 @@ def set_retries(retries, ids, query, due_date, clear_due_date, spread, preview, 
     zone = _output_zone()
     click.echo(json.dumps(batch_dto(batch, zone), indent=2))
     if watch:
-        _watch_then_print_history(batch["id"], interval, zone)
+        _watch_then_print_history(batch["id"], interval, zone, outcome=True)
 
 
 @jobs_cli.command("watch")
@@ -187,6 +205,28 @@ def watch_existing_batch(batch_id, interval):
     if not known:
         raise click.ClickException(f"no batch with id '{batch_id}' (neither running nor in the history)")
     _watch_then_print_history(batch_id, interval, _output_zone())
+
+
+@jobs_cli.command("outcome")
+@click.argument("batch_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON of GET /history/batch/{id}/outcome.")
+@with_appcontext
+def show_outcome(batch_id, as_json):
+    """What became of the jobs a set-retries batch revived: succeeded, failed again (with the
+    most frequent new exception messages) or not run yet, from the job log."""
+    try:
+        result = batch_outcome(batch_id)
+    except ApiError as error:
+        raise click.ClickException(error.message) from None
+    finally:
+        db.session.rollback()
+    if result is None:
+        raise click.ClickException(f"no historic batch with id '{batch_id}'")
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    for line in _outcome_lines(result):
+        click.echo(line)
 
 
 @jobs_cli.command("batches")

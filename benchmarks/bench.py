@@ -56,6 +56,9 @@ class Bench:
     def start_stack(self, label, web=True, workers=True, extra_env=None, worker_count=None):
         self.stop_stack()
         options = {} if worker_count is None else {"workers": worker_count}
+        # The job log is on in every stack unless --no-job-log (README: the job log, spec A19).
+        extra_env = {"JOB_LOG_ENABLED": "true" if getattr(self.args, "job_log", True) else "false",
+                     **(extra_env or {})}
         self.stack = Stack(self.url, self.redis_url, self.work_dir, label, extra_env=extra_env, **options)
         self.stack.start(web=web, workers=workers)
         self.sampler.track(self.stack.trees())

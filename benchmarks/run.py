@@ -88,6 +88,9 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=100_000, help="jobs to load (N), default 100000")
+    parser.add_argument("--job-log", action=argparse.BooleanOptionalAction, default=True,
+                        help="JOB_LOG_ENABLED in the stacks (default on, the service's default; "
+                             "--no-job-log measures without it)")
     parser.add_argument("--scenarios", default=DEFAULT, help=f"comma-separated, of {', '.join(TITLES)}; "
                                                              f"default {DEFAULT}")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help=f"default {DEFAULT_DATABASE_URL}")

@@ -10,6 +10,7 @@ drops the schema of its database, so a URL exported for the service must never r
 import json
 import os
 import re
+import socket
 from pathlib import Path
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
@@ -82,6 +83,21 @@ def env_json_int_map(name):
     except ValueError:
         raise ConfigurationError(
             f'{name} must be a JSON object of batch type to positive integer, e.g. {{"set-job-retries": 1000}}'
+        ) from None
+    return value
+
+
+def env_json_str_map(name):
+    raw = os.environ.get(name)
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+        if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
+            raise ValueError
+    except ValueError:
+        raise ConfigurationError(
+            f'{name} must be a JSON object of handler type to text, e.g. {{"mail.send": "R5/PT5M"}}'
         ) from None
     return value
 
@@ -163,6 +179,14 @@ class BaseConfig:
     # ... and is dead once it is this late: its jobs go to the next live worker's round.
     JOB_DEAD_WORKER_SECONDS = env_float("JOB_DEAD_WORKER_SECONDS", 10.0, minimum=0.2)
     JOB_RETRY_DELAY_SECONDS = env_float("JOB_RETRY_DELAY_SECONDS", 0.0, minimum=0)
+    # Camunda's failedJobRetryTimeCycle (spec C.10, A19): "R5/PT5M" or "PT1M,PT5M,PT10M", for every
+    # handler type, or per handler type (a JSON object); a job's own cycle, given at ingestion,
+    # wins over both. None: no cycle (retries - 1, due date as JOB_RETRY_DELAY_SECONDS says).
+    FAILED_JOB_RETRY_TIME_CYCLE = env_str("FAILED_JOB_RETRY_TIME_CYCLE")
+    FAILED_JOB_RETRY_CYCLE_BY_TYPE = env_json_str_map("FAILED_JOB_RETRY_CYCLE_BY_TYPE")
+    # Camunda 7.24's legacyJobRetryBehaviorEnabled: true creates jobs with DEFAULT_JOB_RETRIES
+    # even when a cycle applies (the cycle's count replaces it at the first failure).
+    LEGACY_JOB_RETRY_BEHAVIOR_ENABLED = env_bool("LEGACY_JOB_RETRY_BEHAVIOR_ENABLED", False)
     JOB_HANDLER_MODULES = env_list("JOB_HANDLER_MODULES")
     # Off unless asked for: the demo handlers (demo.sleep, demo.fail-until ...) would let anyone
     # who can POST /api/jobs keep a production worker busy. Development and test turn them on.
@@ -195,6 +219,18 @@ class BaseConfig:
     # Set: each Celery worker serves its pool children's metrics on this port (GET /metrics).
     WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", None, minimum=1)
     WORKER_METRICS_HOST = env_str("WORKER_METRICS_HOST", "0.0.0.0")
+
+    # --- the historic job log (spec C.3, A19) ---
+    # Creation, failure, success and deletion events of every job, written in the transaction
+    # of the change. False: nothing is written (GET /history/job-log still answers).
+    JOB_LOG_ENABLED = env_bool("JOB_LOG_ENABLED", True)
+    # History cleanup: the workers delete log rows older than this many days, in chunks of
+    # JOB_LOG_CLEANUP_CHUNK rows, at most JOB_LOG_CLEANUP_MAX_CHUNKS chunks per sweep. None: kept.
+    JOB_LOG_TTL_DAYS = env_float("JOB_LOG_TTL_DAYS", None, minimum=0)
+    JOB_LOG_CLEANUP_CHUNK = env_int("JOB_LOG_CLEANUP_CHUNK", 10_000, minimum=1)
+    JOB_LOG_CLEANUP_MAX_CHUNKS = env_int("JOB_LOG_CLEANUP_MAX_CHUNKS", 10, minimum=1)
+    # The log's ``hostname`` (Camunda: the engine node that wrote the event).
+    JOB_LOG_HOSTNAME = env_str("JOB_LOG_HOSTNAME", socket.gethostname())
 
     # --- demo data on first start (embedded mode) ---
     DEMO_DATA_ON_FIRST_START = False

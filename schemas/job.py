@@ -4,12 +4,13 @@ JobDto is written by a plain function over row mappings: it runs once per row on
 to a million rows, where a marshmallow dump per row would cost more than the query.
 """
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, post_load, validate
 
 from app.core.dates import format_date
 from app.core.errors import InvalidRequest
 from app.core.names import JOB_TYPES
-from schemas.common import BaseSchema, context_value, dto_schema
+from app.core.retry_cycles import RetryCycleError, parse_retry_cycle
+from schemas.common import BaseSchema, CommandSchema, context_value, dto_schema
 from schemas.fields import Int32, Long, StrictBoolean, WireDate, bool_out, date_out, int_out, long_out, text_out
 
 
@@ -61,6 +62,31 @@ def Name(**kwargs):  # noqa: N802
     return fields.String(validate=validate.Length(min=1, max=255), **kwargs)
 
 
+def _retry_cycle(value):
+    if value is None:
+        return
+    try:
+        parse_retry_cycle(value)
+    except RetryCycleError as error:
+        raise ValidationError(str(error)) from None
+
+
+class RetryTimeCycleSchema(CommandSchema):
+    """``PUT /api/job-definitions/{id}/retry-time-cycle``: ``{"failedJobRetryTimeCycle": "R5/PT5M"}``
+    (``null``: none); loads the text or None."""
+
+    example = '{"failedJobRetryTimeCycle": "R5/PT5M"}'
+
+    retry_time_cycle = fields.String(
+        data_key="failedJobRetryTimeCycle", required=True, allow_none=True,
+        validate=[validate.Length(min=1, max=255), _retry_cycle],
+        error_messages={"required": "failedJobRetryTimeCycle is required: a cycle such as R5/PT5M, or null"})
+
+    @post_load
+    def _cycle(self, loaded, **kwargs):
+        return loaded["retry_time_cycle"]
+
+
 def _item_errors(messages):
     """marshmallow's ``{index: {field: [...]}}`` as ``jobs[3].handlerType: Missing data ...``."""
     parts = []
@@ -102,6 +128,9 @@ class NewJobSchema(BaseSchema):
     failed_activity_id = Name(data_key="failedActivityId", allow_none=True, load_default=None)
     create_time = WireDate(data_key="createTime", allow_none=True, load_default=None)
     deployment_id = Id(data_key="deploymentId", allow_none=True, load_default=None)
+    # Camunda's failedJobRetryTimeCycle of the job's activity (spec C.10, A19): R5/PT5M or PT1M,PT5M.
+    retry_time_cycle = fields.String(data_key="failedJobRetryTimeCycle", allow_none=True, load_default=None,
+                                     validate=[validate.Length(min=1, max=255), _retry_cycle])
 
     def from_json(self, body):
         maximum = context_value("max_jobs")

@@ -20,6 +20,7 @@ from app.api import (
     incidents,
     ingest,
     job_definitions,
+    job_log,
     jobs,
     metrics,
     openapi,
@@ -31,7 +32,7 @@ from app.api import (
 )
 
 CAMUNDA_BLUEPRINTS = (
-    jobs.bp, job_definitions.bp, process_instances.bp, incidents.bp, batches.bp, historic_batches.bp,
+    jobs.bp, job_definitions.bp, process_instances.bp, incidents.bp, batches.bp, historic_batches.bp, job_log.bp,
     users.bp, groups.bp, tenants.bp, authorizations.bp, identity.bp, user_operations.bp,
     engines.version_bp,
 )

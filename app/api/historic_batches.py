@@ -8,6 +8,7 @@ from app.api.paging import list_response
 from app.core.errors import InvalidRequest, NotFound
 from app.services.batches import query as service
 from app.services.batches.engine import delete_historic_batch
+from app.services.job_log import batch_outcome
 from schemas.batch import HistoricBatchDto, historic_batch_dto
 from schemas.batch_query import HistoricBatchQuerySchema
 from schemas.common import CountDto
@@ -42,6 +43,15 @@ def get_historic_batch(batch_id):
     if row is None:
         raise NotFound(f"Historic batch with id '{batch_id}' does not exist")
     return json_response(historic_batch_dto(row, output_zone()))
+
+
+@bp.get("/history/batch/<batch_id>/outcome")
+def get_historic_batch_outcome(batch_id):
+    """Extension (spec A19): what became of the jobs a set-retries batch revived."""
+    outcome = batch_outcome(batch_id)
+    if outcome is None:
+        raise NotFound(f"Historic batch with id '{batch_id}' does not exist")
+    return json_response(outcome)
 
 
 @bp.delete("/history/batch/<batch_id>")

@@ -3,9 +3,11 @@
 from flask import Blueprint, current_app
 
 from app.api.auth import current_authentication
-from app.api.common import arguments, json_response, output_zone, responds
+from app.api.common import arguments, json_response, no_content, output_zone, responds
+from app.core.errors import NotFound
 from app.services.jobs.ingest import create_jobs
-from schemas.job import JobDto, NewJobSchema, job_dto
+from app.services.jobs.retry_cycles import set_definition_retry_cycle
+from schemas.job import JobDto, NewJobSchema, RetryTimeCycleSchema, job_dto
 
 bp = Blueprint("ingest", __name__)
 
@@ -20,3 +22,12 @@ def _ingest_limit():
 def ingest_jobs(items):
     zone = output_zone()
     return json_response([job_dto(row, zone) for row in create_jobs(items, current_authentication())], status=201)
+
+
+@bp.put("/job-definitions/<job_definition_id>/retry-time-cycle")
+@arguments(RetryTimeCycleSchema)
+def set_job_definition_retry_time_cycle(cycle, job_definition_id):
+    """Extension (spec A19): the failedJobRetryTimeCycle of a job definition's jobs."""
+    if not set_definition_retry_cycle(job_definition_id, cycle, current_authentication()):
+        raise NotFound(f"Job definition with id '{job_definition_id}' does not exist.")
+    return no_content()

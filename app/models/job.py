@@ -34,6 +34,9 @@ class JobDefinition(db.Model):
     overriding_priority = db.Column(db.BigInteger)
     tenant_id = db.Column(db.String(64))
     deployment_id = db.Column(db.String(64))
+    # Extension (spec A19): the failedJobRetryTimeCycle of the definition's jobs (Camunda: of the
+    # activity), set by PUT /api/job-definitions/{id}/retry-time-cycle.
+    retry_time_cycle = db.Column(db.String(255))
 
     __table_args__ = (
         # Ingestion reuses definitions by (process definition key, activity, handler type).
@@ -75,6 +78,10 @@ class Job(db.Model):
     batch_id = db.Column(db.String(64))
     lock_owner = db.Column(db.String(255))
     lock_expiration_time = db.Column(db.DateTime)
+    # Extensions (spec A19), in no index so that a set-retries update stays HOT: the job's own
+    # failedJobRetryTimeCycle (given at ingestion), and the set-retries batch that last revived it.
+    retry_time_cycle = db.Column(db.String(255))
+    revived_by_batch_id = db.Column(db.String(64))
 
     __table_args__ = (
         # Each (column, id) index serves a filter of the job query and also the default

@@ -9,12 +9,14 @@ from app.models.idempotency import IdempotencyKey
 from app.models.identity import Authorization, Group, GroupMember, Tenant, TenantMember, User
 from app.models.incident import Incident
 from app.models.job import Job, JobDefinition, JobStacktrace
+from app.models.job_log import JobLog
 from app.models.operation_log import UserOperationLogEntry
 from app.models.worker import Worker
 
 job_table = Job.__table__
 job_definition_table = JobDefinition.__table__
 stacktrace_table = JobStacktrace.__table__
+job_log_table = JobLog.__table__
 incident_table = Incident.__table__
 batch_table = Batch.__table__
 historic_batch_table = HistoricBatch.__table__

@@ -46,6 +46,9 @@ RETRY_JOB = (("RETRY_JOB", PROCESS_INSTANCE, "pi"), ("RETRY_JOB", PROCESS_DEFINI
 RETRY_JOB_DEFINITION = (("RETRY_JOB", PROCESS_INSTANCE, None), ("RETRY_JOB", PROCESS_DEFINITION, "key"),
                         ("UPDATE", PROCESS_INSTANCE, None), ("UPDATE_INSTANCE", PROCESS_DEFINITION, "key"))
 CREATE_JOB = (("CREATE_INSTANCE", PROCESS_DEFINITION, "key"),)
+# Changing a job definition itself (its retry time cycle, our extension): as Camunda's job
+# definition commands (suspension, priority), UPDATE on its process definition.
+UPDATE_JOB_DEFINITION = (("UPDATE", PROCESS_DEFINITION, "key"),)
 
 
 class TenantRefused(AuthorizationError):

@@ -279,11 +279,29 @@ def run(bench):
     incidents_left = scalar_at(bench.url, "SELECT count(*) FROM incident WHERE incident_type = 'failedJob'")
     found["two_connections"] = after_batch_floor(bench, ids, failed)
     batch_rows(bench, failed, found, outcome)
+    job_log_rows(bench, outcome["batch"]["id"])
     bench.add(KEY, "check: jobs still at 0 retries / failedJob incidents left", f"{left} / {incidents_left}",
               target="0 / 0", result=verdict(left == 0 and incidents_left == 0))
     batch_notes(bench, failed, found, outcome)
     if bench.args.profile:
         profiled_rerun(bench, ids, failed)
+
+
+def job_log_rows(bench, batch_id):
+    """What the job log (on by default, spec A19) wrote for the batch, and the outcome request."""
+    events = scalar_at(bench.url, "SELECT count(*) FROM job_log WHERE batch_id = %s", (batch_id,))
+    client = bench.client()
+    try:
+        response = client.request("GET", f"/engine-rest/history/batch/{batch_id}/outcome").expect(200)
+    finally:
+        client.close()
+    result = response.json()
+    bench.add(KEY, f"job log {'on' if bench.args.job_log else 'off'}: events of the batch's own jobs",
+              f"{events}", target="creation + success of seed, execution and monitor jobs" if bench.args.job_log
+              else "0")
+    bench.add(KEY, f"GET /history/batch/{{id}}/outcome over {result['updated']} revived jobs",
+              f"{fmt_seconds(response.seconds)} (pending {result['pending']}, succeeded {result['succeeded']}, "
+              f"failed again {result['failedAgain']})")
 
 
 def _total(phases):

@@ -14,7 +14,7 @@ import time
 
 from benchmarks.client import REST
 from benchmarks.common import BenchError, fmt_ms, fmt_ratio, fmt_seconds, percentile, verdict
-from benchmarks.db import connect, connection, scalar, vacuum
+from benchmarks.db import connect, connection, scalar, scalar_at, vacuum
 from benchmarks.scenarios.s5_memory import memory_value
 
 KEY = "6"
@@ -41,6 +41,8 @@ RETURNING id, revision
 """
 FLOOR_LOCK = "SELECT 1 FROM job WHERE id = %s AND lock_owner = %s AND revision = %s FOR UPDATE"
 FLOOR_DELETE = "DELETE FROM job WHERE id = %s"
+# The job log (on by default, spec A19): one success event per demo.noop job the run finishes.
+SUCCESS_EVENTS = "SELECT count(*) FROM job_log WHERE job_state = 2 AND job_definition_type = 'demo.noop'"
 
 
 def floor_process(url, ready, start, results):
@@ -171,9 +173,14 @@ def run(bench):
     client = bench.client()
     try:
         ingest_suspended(bench, client, count)
+        successes_before = scalar_at(bench.url, SUCCESS_EVENTS)
         with bench.sampler.window() as window:
             seconds, busy = run_activated(bench, client, count)
         throughput_rows(bench, count, seconds, busy, floor_seconds, window)
+        successes = scalar_at(bench.url, SUCCESS_EVENTS) - successes_before
+        bench.add(KEY, f"job log {'on' if bench.args.job_log else 'off'}: success events of the run",
+                  f"{successes}", target=f"{count}" if bench.args.job_log else "0",
+                  result=verdict(successes == (count if bench.args.job_log else 0)))
         time.sleep(1.0)  # the last round's tasks and hints drain: the latency samples meet an idle system
         latency_rows(bench, *single_job_latency(bench, client, bench.args.latency_samples))
     finally:

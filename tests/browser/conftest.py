@@ -5,10 +5,6 @@ fixtures) where a batch has to run. Missing Chromium fails these tests; they are
 
 A screenshot of every page a test looks at is saved under ``build/screenshots/`` (the CI keeps
 that folder as an artefact; README's console screenshot is one of them).
-
-``@pytest.mark.needs_issue11("preview" | "outcome" | "job-log")``: the test needs an endpoint of
-issue 11 that another branch adds. It is skipped, with that reason, only while the app has no
-route for the endpoint; once the branches are merged it runs (and the marker can go).
 """
 
 import re
@@ -21,7 +17,6 @@ from selenium.common.exceptions import StaleElementReferenceException, WebDriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from sqlalchemy import delete
-from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -49,41 +44,12 @@ ADMIN, ADMIN_PASSWORD = "operator", "operator-secret"
 SCREENSHOTS = ROOT / "build" / "screenshots"
 IDENTITY_TABLES = (authorization_table, tenant_member_table, group_member_table, tenant_table, group_table,
                    user_table)
-ISSUE11_ENDPOINTS = {
-    "preview": ("POST", "/job/retries/preview"),
-    "outcome": ("GET", "/history/batch/some-id/outcome"),
-    "job-log": ("GET", "/history/job-log"),
-}
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.browser)
-
-
-def _has_route(app, method, path):
-    try:
-        app.url_map.bind("localhost").match(app.config["REST_BASE_PATH"] + path, method=method)
-    except (NotFound, MethodNotAllowed):
-        return False
-    return True
-
-
-@pytest.fixture(autouse=True)
-def issue11_endpoints(request, app):
-    """Skip a ``needs_issue11`` test while this app has no route for the endpoint it needs, and a
-    ``before_issue11`` test (the console's behaviour without it) once the route is there."""
-    needs = request.node.get_closest_marker("needs_issue11")
-    before = request.node.get_closest_marker("before_issue11")
-    if needs is not None:
-        method, path = ISSUE11_ENDPOINTS[needs.args[0]]
-        if not _has_route(app, method, path):
-            pytest.skip(f"needs issue 11's {method} {path}, which this branch does not have yet (404)")
-    if before is not None:
-        method, path = ISSUE11_ENDPOINTS[before.args[0]]
-        if _has_route(app, method, path):
-            pytest.skip(f"tests the console without issue 11's {method} {path}, which this server has: delete it")
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,7 @@
 """The operator console in headless Chromium, with authentication on (tests/browser/conftest.py).
 
 Each step asserts what the page shows; each page is saved as a screenshot in build/screenshots/.
-The steps that need issue 11's endpoints (preview, outcome, job log, the message filter) are in
-the ``needs_issue11`` tests at the end.
+The preview, the outcome and the job log (issue 11's endpoints) are the tests at the end.
 """
 
 import pytest
@@ -208,7 +207,6 @@ def test_an_operator_without_permission_reads_the_refusal_as_a_sentence(console,
 
 # --- issue 11: preview, message filter, outcome, job log -----------------------------------------
 
-@pytest.mark.needs_issue11("preview")
 def test_failed_jobs_are_grouped_filtered_by_message_and_previewed(console, operator, failed_jobs):
     log_in(console, operator)
     console.wait_text("#groups table[data-breakdown=byExceptionMessage]", BILLING)
@@ -236,7 +234,6 @@ def test_failed_jobs_are_grouped_filtered_by_message_and_previewed(console, oper
     console.screenshot("preview")
 
 
-@pytest.mark.needs_issue11("outcome")
 def test_the_batch_page_shows_the_outcome_with_the_new_failures(console, operator, client, start_worker):
     failing = client.post("/api/jobs", json=[
         {"handlerType": "demo.fail-until", "retries": 0, "handlerConfiguration": {"message": "still broken"},
@@ -262,7 +259,6 @@ def test_the_batch_page_shows_the_outcome_with_the_new_failures(console, operato
     console.screenshot("outcome")
 
 
-@pytest.mark.needs_issue11("job-log")
 def test_the_job_page_shows_the_job_log(console, operator, failed_jobs):
     log_in(console, operator, f"jobs/{failed_jobs[0]['id']}")
     wait_for(lambda: console.visible_text("#job-log") or console.visible_text("#log-status"), timeout=20,

@@ -311,10 +311,10 @@ def test_failed_execution_job_keeps_the_batch_until_retried(
     original = retries_service.set_job_retries
     poisoned = ids[0]
 
-    def failing(job_ids, retries, due_date=retries_service.UNSET):
+    def failing(job_ids, retries, due_date=retries_service.UNSET, **options):
         if poisoned in job_ids:
             raise RuntimeError("simulated database hiccup")
-        return original(job_ids, retries, due_date)
+        return original(job_ids, retries, due_date, **options)
 
     monkeypatch.setattr(set_job_retries_type, "set_job_retries", failing)
     outcomes = drain_jobs()
@@ -352,11 +352,11 @@ def test_execution_job_failing_once_is_retried(client, app_context, monkeypatch,
     original = retries_service.set_job_retries
     calls = []
 
-    def flaky(job_ids, retries, due_date=retries_service.UNSET):
+    def flaky(job_ids, retries, due_date=retries_service.UNSET, **options):
         calls.append(list(job_ids))
         if len(calls) == 1:
             raise RuntimeError("first call fails")
-        return original(job_ids, retries, due_date)
+        return original(job_ids, retries, due_date, **options)
 
     monkeypatch.setattr(set_job_retries_type, "set_job_retries", flaky)
     outcomes = [outcome for _, outcome in drain_jobs()]
@@ -549,8 +549,11 @@ def test_cli_watch_renders_progress_until_the_batch_completes(cli, app, targets,
     assert bars[0].startswith("[------------------------------]   0%  0/6 jobs completed, 0 failed, 0 skipped")
     assert bars[-1].startswith("[##############################] 100%  6/6 jobs completed, 0 failed, 1 skipped")
     assert len(bars) == len(set(bars)) >= 3  # one line per change when not on a terminal
-    historic = json.loads("\n".join(rest[len(bars):]))
+    historic, end = decoder.raw_decode("\n".join(rest[len(bars):]))
     assert historic["id"] == batch["id"] and historic["endTime"] is not None and historic["skippedElements"] == 1
+    # Then the outcome (A19): the target jobs have no worker, so none has run since.
+    after = "\n".join(rest[len(bars):])[end:].strip().splitlines()
+    assert after == ["outcome: 5 jobs revived (1 skipped): 0 succeeded, 0 failed again, 5 not run yet"]
     assert set(polls) == {0.5}
     with app.app_context():
         assert all(target_job(job_id)["retries"] == 2 for job_id in ids)

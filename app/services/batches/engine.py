@@ -42,7 +42,7 @@ from app.core.text import is_storable
 from app.extensions import db
 from app.models import new_id
 from app.models.tables import batch_element_table, batch_table, historic_batch_table, job_definition_table, job_table
-from app.services import access, audit
+from app.services import access, audit, job_log
 from app.services.auth import load_authentication
 from app.services.batches.types import SlicePosition, SliceResult, get_batch_type
 from app.services.dispatch import wake_executor_after_commit
@@ -161,11 +161,13 @@ def create_batch(type_name, request, authentication=None, before_write=None):
 
 def _insert_batch_job(batch_id, definition_id, handler_type, configuration, suspended, due_date=None):
     config = current_app.config
+    job_id, now = new_id(), utcnow()
     db.session.execute(insert(job_table).values(
-        id=new_id(), revision=1, type="message", handler_type=handler_type,
+        id=job_id, revision=1, type="message", handler_type=handler_type,
         handler_configuration=configuration, job_definition_id=definition_id, due_date=due_date,
         retries=config["DEFAULT_JOB_RETRIES"], suspended=suspended, priority=config["BATCH_JOB_PRIORITY"],
-        create_time=utcnow(), batch_id=batch_id))
+        create_time=now, batch_id=batch_id))
+    job_log.log_created([job_id], now)
 
 
 def get_batch_row(batch_id, for_update=False):
@@ -191,14 +193,16 @@ def run_seed(batch_id):
     now = utcnow()
     if last > first:
         # An execution job names its slice; what to apply is read from the batch row when it runs.
+        ids = [new_id() for _ in range(first, last)]
         db.session.execute(insert(job_table), [
-            dict(id=new_id(), revision=1, type="message", handler_type=batch["type"],
+            dict(id=job_id, revision=1, type="message", handler_type=batch["type"],
                  handler_configuration={"batchId": batch_id, "slice": slice_number},
                  job_definition_id=batch["batch_job_definition_id"], due_date=None,
                  retries=config["DEFAULT_JOB_RETRIES"], suspended=batch["suspended"],
                  priority=config["BATCH_JOB_PRIORITY"], create_time=now, batch_id=batch_id)
-            for slice_number in range(first, last)
+            for job_id, slice_number in zip(ids, range(first, last))
         ])
+        job_log.log_created(ids, now)
     db.session.execute(update(batch_table).where(batch_table.c.id == batch_id)
                        .values(jobs_created=last, revision=batch_table.c.revision + 1))
     if last < batch["total_jobs"]:
@@ -249,11 +253,13 @@ def run_execution_slice(batch_id, slice_number):
         statement = statement.order_by(batch_element_table.c.job_id)
     ids = db.session.execute(statement).scalars().all()
     ids, outside = _within_creator_rights(batch_type, ids, batch.configuration)
+    # The batch id travels with the configuration (a set-retries slice marks the jobs it revives, A19).
+    configuration = {**batch.configuration, "batchId": batch_id}
     if batch_type.slice_position:
         position = SlicePosition(offset=slice_number * batch.invocations_per_batch_job, total=batch.element_count)
-        result = batch_type.apply_slice(ids, batch.configuration, position)
+        result = batch_type.apply_slice(ids, configuration, position)
     else:
-        result = batch_type.apply_slice(ids, batch.configuration)
+        result = batch_type.apply_slice(ids, configuration)
     result.missing = outside + list(result.missing)
     if result.missing:
         for table in (batch_table, historic_batch_table):
@@ -319,6 +325,7 @@ def _remove_runtime_batch(batch, delete_execution_jobs, keep_job_id=None):
     # The monitor job completing the batch is deleted by the executor, as every finished job.
     doomed_ids = [job_id for job_id in doomed_ids if job_id != keep_job_id]
     if doomed_ids:
+        job_log.log_deleted(doomed_ids, utcnow())
         delete_failed_job_incidents(doomed_ids)
         db.session.execute(delete(job_table).where(c.id.in_(doomed_ids)))
     db.session.execute(delete(job_definition_table).where(job_definition_table.c.id.in_(definitions)))
@@ -415,6 +422,7 @@ def delete_batch(batch_id, cascade=False, authentication=None):
     _remove_runtime_batch(batch, delete_execution_jobs=True)
     if cascade:
         db.session.execute(delete(historic_batch_table).where(historic_batch_table.c.id == batch_id))
+        job_log.delete_batch_logs(batch_id)
     audit.log_operation(audit.DELETE, audit.BATCH, [("cascadeToHistory", None, bool(cascade))], batch_id=batch_id)
     db.session.commit()
     return True
@@ -434,6 +442,7 @@ def delete_historic_batch(batch_id, authentication=None):
         access.check_batch(authentication, "DELETE_HISTORY", batch_id)
     deleted = db.session.execute(delete(historic_batch_table).where(historic_batch_table.c.id == batch_id)).rowcount
     if deleted:
+        job_log.delete_batch_logs(batch_id)
         audit.log_operation(audit.DELETE_HISTORY, audit.BATCH, batch_id=batch_id)
     db.session.commit()
     return deleted == 1

@@ -96,7 +96,7 @@ def apply_slice(ids, configuration, position):
     elif configuration.get("dueDateSet"):
         raw = configuration.get("dueDate")
         due_date = None if raw is None else parse_date(raw)
-    result = set_job_retries(ids, configuration["retries"], due_date)
+    result = set_job_retries(ids, configuration["retries"], due_date, revived_by=configuration.get("batchId"))
     return SliceResult(updated=result.updated, missing=result.missing)
 
 

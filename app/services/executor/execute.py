@@ -14,17 +14,20 @@ import traceback
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, case, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.core.dates import utcnow
 from app.core.logs import job_context
+from app.core.retry_cycles import failure_retries
 from app.extensions import db
-from app.models.tables import job_table, stacktrace_table
+from app.models.tables import job_definition_table, job_table, stacktrace_table
+from app.services import job_log
 from app.services.dispatch import wake_executor_after_commit
 from app.services.executor.acquire import AcquiredJob, unlock_job
 from app.services.executor.handlers import JobContext, enabled_handlers
 from app.services.incidents import create_failed_job_incidents, delete_failed_job_incidents
+from app.services.jobs.retry_cycles import retry_cycle
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,30 @@ DONE, FAILED, SKIPPED = "done", "failed", "skipped"
 _FINISH = delete(job_table).where(job_table.c.id == bindparam("job_id"),
                                   job_table.c.lock_owner == bindparam("owner"),
                                   job_table.c.revision == bindparam("revision"))
+
+
+def _finish_in_session(fence):
+    """The fenced DELETE in the session's transaction, with the success event when the job log
+    is on (spec A19); returns how many jobs it finished (0 or 1)."""
+    if not job_log.enabled():
+        return db.session.execute(_FINISH, fence).rowcount
+    parameters = job_log.success_parameters(fence, utcnow())
+    statement = job_log.finish_with_log_statement()
+    if statement is not None:
+        return db.session.execute(statement, parameters).rowcount
+    job_log.log_success_before_delete(parameters)
+    return db.session.execute(_FINISH, fence).rowcount
+
+
+def _finish_autocommit(autocommit, fence):
+    """The one-statement finish on the autocommit connection; None where it takes two
+    statements (SQLite with the job log on), which the session's transaction then runs."""
+    if not job_log.enabled():
+        return autocommit.execute(_FINISH, fence).rowcount
+    statement = job_log.finish_with_log_statement()
+    if statement is None:
+        return None
+    return autocommit.execute(statement, job_log.success_parameters(fence, utcnow())).rowcount
 
 
 def _fenced_out(job_id, token):
@@ -110,13 +137,16 @@ def run_job(job, failures=None, autocommit=None, guard=None, before_finish=None)
             with guard(job):
                 handler(context)
         if autocommit is not None and before_finish is None and job.retries and not db.session().in_transaction():
-            # The handler did no database work: the fenced DELETE alone is the transaction.
-            if autocommit.execute(_FINISH, fence).rowcount != 1:
-                return _fenced_out(job.id, job.lock_owner)
-            return _after_commit(context)
+            # The handler did no database work: the fenced DELETE (with its success event, in
+            # the same statement) alone is the transaction.
+            finished = _finish_autocommit(autocommit, fence)
+            if finished is not None:
+                if finished != 1:
+                    return _fenced_out(job.id, job.lock_owner)
+                return _after_commit(context)
         if before_finish is not None:
             before_finish()
-        deleted = db.session.execute(_FINISH, fence).rowcount
+        deleted = _finish_in_session(fence)
         if deleted != 1:
             db.session.rollback()
             return _fenced_out(job.id, job.lock_owner)
@@ -145,16 +175,32 @@ def _after_commit(context):
     return DONE
 
 
+def _failed_job(job_id, token, revision):
+    """The held job as the failure needs it (its state before the failure, for the failure
+    event and the retry cycle), or None when ``token`` no longer holds it at ``revision``."""
+    c, d = job_table.c, job_definition_table.c
+    columns = [c[name] for name in job_log.JOB_COLUMNS]
+    return db.session.execute(
+        select(*columns, c.exception_message, c.has_stacktrace, c.retry_time_cycle,
+               d.retry_time_cycle.label("definition_retry_time_cycle"), d.job_type.label("job_definition_type"),
+               d.job_configuration.label("job_definition_configuration"))
+        .select_from(job_table.outerjoin(job_definition_table, d.id == c.job_definition_id))
+        .where(c.id == job_id, c.lock_owner == token, c.revision == revision)).mappings().first()
+
+
 def record_failure(job_id, token, revision, error):
-    """The failed-job path (spec B.5.6): unlock, retries - 1, exception stored, incident at 0."""
+    """The failed-job path (spec B.5.6, C.10.2): unlock, exception stored, retries - 1 and the
+    due date as the job's retry cycle says (none: unchanged, or JOB_RETRY_DELAY_SECONDS later),
+    incident at 0, the failure event logged (A19)."""
     c = job_table.c
     now = utcnow()
     message = (str(error) or type(error).__name__)[:MAX_EXCEPTION_MESSAGE]
     stacktrace = "".join(traceback.format_exception(error))
-    delay = current_app.config["JOB_RETRY_DELAY_SECONDS"]
+    job = _failed_job(job_id, token, revision)
+    if job is None:
+        db.session.rollback()
+        return False
     values = dict(
-        # A job run at 0 retries (only on request: acquisition needs retries > 0) stays at 0.
-        retries=case((c.retries > 0, c.retries - 1), else_=0),
         exception_message=message,
         failed_activity_id=c.activity_id,
         has_stacktrace=True,
@@ -162,23 +208,32 @@ def record_failure(job_id, token, revision, error):
         lock_expiration_time=None,
         revision=c.revision + 1,
     )
-    if delay:
-        values["due_date"] = now + timedelta(seconds=delay)
-    row = db.session.execute(
-        update(job_table)
-        .where(c.id == job_id, c.lock_owner == token, c.revision == revision)
-        .values(**values)
-        .returning(c.retries)
-    ).first()
-    if row is None:
+    cycle = retry_cycle(job["handler_type"], job["retry_time_cycle"], job["batch_id"],
+                        job["definition_retry_time_cycle"])
+    if cycle is None:
+        # A job run at 0 retries (only on request: acquisition needs retries > 0) stays at 0.
+        values["retries"] = max(0, job["retries"] - 1)
+        delay = current_app.config["JOB_RETRY_DELAY_SECONDS"]
+        if delay:
+            values["due_date"] = now + timedelta(seconds=delay)
+    else:
+        # Camunda's custom strategy: the first failure (no exception recorded yet) restarts the
+        # retries at the cycle's count, then the interval for those retries is applied.
+        first_failure = job["exception_message"] is None and not job["has_stacktrace"]
+        values["retries"], values["due_date"] = failure_retries(cycle, job["retries"], first_failure, now)
+    updated = db.session.execute(
+        update(job_table).where(c.id == job_id, c.lock_owner == token, c.revision == revision).values(**values)
+    ).rowcount
+    if updated != 1:
         db.session.rollback()
         return False
     db.session.execute(delete(stacktrace_table).where(stacktrace_table.c.job_id == job_id))
     db.session.execute(insert(stacktrace_table).values(job_id=job_id, stacktrace=stacktrace))
-    if row.retries == 0:
+    job_log.log_failure(job, message, stacktrace, now)
+    if values["retries"] == 0:
         create_failed_job_incidents([job_id], message, now)
     else:
         wake_executor_after_commit(db.session)
     db.session.commit()
-    log.info("job %s failed (%s), %s retries left", job_id, message, row.retries)
+    log.info("job %s failed (%s), %s retries left", job_id, message, values["retries"])
     return True

@@ -44,6 +44,7 @@ from app.core.logs import job_context
 from app.core.names import TASK_ACQUIRE
 from app.extensions import db
 from app.models.tables import worker_table
+from app.services import job_log
 from app.services.executor import workers
 from app.services.executor.acquire import acquire_round
 from app.services.executor.execute import record_failure, run_job
@@ -425,7 +426,8 @@ class ExecutorRuntime:
         return extended
 
     def maintain(self):
-        """Every sweep interval: report workers that died, purge the long dead."""
+        """Every sweep interval: report workers that died, purge the long dead, and remove job
+        log rows past JOB_LOG_TTL_DAYS (the history cleanup, bounded chunks; spec A19)."""
         now = utcnow()
         w = worker_table.c
         dead = db.session.execute(select(w.id, w.heartbeat_at).where(w.heartbeat_at < workers.dead_before(now))).all()
@@ -440,3 +442,7 @@ class ExecutorRuntime:
         purged = workers.purge_dead_workers(now)
         if purged:
             log.info("purged %d dead worker row(s) whose locks have all expired", purged)
+        removed = job_log.cleanup(now)
+        if removed:
+            log.info("history cleanup removed %d job log row(s) older than %s days", removed,
+                     self.config["JOB_LOG_TTL_DAYS"])

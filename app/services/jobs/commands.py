@@ -22,7 +22,7 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.core.dates import format_date, utcnow
@@ -32,8 +32,9 @@ from app.core.permissions import AuthorizationError
 from app.core.text import is_storable
 from app.core.timers import TIMER_KEYS, TimerDefinitionError, resolve_due_date, timer_definition
 from app.extensions import db
+from app.models.job_log import DELETED
 from app.models.tables import job_definition_table, job_table, stacktrace_table
-from app.services import access, audit
+from app.services import access, audit, job_log
 from app.services.dispatch import wake_executor_after_commit
 from app.services.executor.acquire import lock_owner_token, unlock_job
 from app.services.executor.execute import execute_job
@@ -356,6 +357,7 @@ def delete_job(job_id, authentication=None):
             raise RestException(_locked_message(job_id, row, current_app.config["OUTPUT_TIMEZONE"], "deleted"),
                                 status=409)
         before = audit.job_before(job_id)
+        job_log.log_jobs(and_(c.id == job_id, c.revision == row.revision), DELETED, now)
         deleted = db.session.execute(
             delete(job_table).where(c.id == job_id, c.revision == row.revision)).rowcount
         if deleted == 1:

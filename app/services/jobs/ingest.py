@@ -1,6 +1,5 @@
 """Jobs in: ingestion (``POST /api/jobs``, the CLI, demo data) and single-job reads."""
 
-from flask import current_app
 from sqlalchemy import insert, select
 
 from app.core.dates import utcnow
@@ -9,10 +8,11 @@ from app.core.text import is_storable
 from app.extensions import db
 from app.models import new_id
 from app.models.tables import job_definition_table, job_table, stacktrace_table
-from app.services import access
+from app.services import access, job_log
 from app.services.dispatch import wake_executor_after_commit
 from app.services.incidents import create_failed_job_incidents
 from app.services.jobs.query import JOB_DTO_COLUMNS
+from app.services.jobs.retry_cycles import definition_cycles, retries_at_creation
 
 
 def get_job_row(job_id, columns=JOB_DTO_COLUMNS, authentication=None):
@@ -72,7 +72,6 @@ def create_jobs(items, authentication=None):
     """
     access.check_create_jobs(authentication, items)
     now = utcnow()
-    default_retries = current_app.config["DEFAULT_JOB_RETRIES"]
     seen = {}
     for index, item in enumerate(items):
         item["id"] = item.get("id") or new_id()
@@ -88,6 +87,7 @@ def create_jobs(items, authentication=None):
             raise InvalidRequest(f"jobs[{seen[taken]}].id: a job with id '{taken}' already exists")
     try:
         _resolve_job_definitions(items)
+        cycles = definition_cycles(item["job_definition_id"] for item in items)
         rows = []
         for item in items:
             rows.append({
@@ -104,7 +104,9 @@ def create_jobs(items, authentication=None):
                 "process_definition_key": item["process_definition_key"],
                 "activity_id": item["activity_id"],
                 "deployment_id": item["deployment_id"],
-                "retries": default_retries if item["retries"] is None else item["retries"],
+                "retries": (retries_at_creation(item["handler_type"], item.get("retry_time_cycle"),
+                                                cycles.get(item["job_definition_id"]))
+                            if item["retries"] is None else item["retries"]),
                 "exception_message": item["exception_message"],
                 "failed_activity_id": item["failed_activity_id"],
                 "has_stacktrace": item["exception_stacktrace"] is not None,
@@ -113,6 +115,7 @@ def create_jobs(items, authentication=None):
                 "tenant_id": item["tenant_id"],
                 "create_time": item["create_time"] or now,
                 "batch_id": None,
+                "retry_time_cycle": item.get("retry_time_cycle"),
             })
         db.session.execute(insert(job_table), rows)
         traces = [{"job_id": item["id"], "stacktrace": item["exception_stacktrace"]}
@@ -120,6 +123,7 @@ def create_jobs(items, authentication=None):
         if traces:
             db.session.execute(insert(stacktrace_table), traces)
         _create_incidents_for_failed(rows, now)
+        job_log.log_created([row["id"] for row in rows], now)
         created = list_jobs_by_ids([row["id"] for row in rows])
         wake_executor_after_commit(db.session)
         db.session.commit()

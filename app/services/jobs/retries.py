@@ -32,8 +32,12 @@ class RetriesResult:
     missing: list = field(default_factory=list)
 
 
-def set_job_retries(ids, retries, due_date=UNSET):
+def set_job_retries(ids, retries, due_date=UNSET, revived_by=None):
     """Apply ``retries`` (and ``due_date`` unless UNSET) to the jobs ``ids`` that exist.
+
+    ``revived_by``: the set-retries batch applying it; the jobs carry its id (retries > 0) so
+    that their later successes and failures count in the batch's outcome (spec A19). Any other
+    change of retries clears it: the outcome is that of the last revival.
 
     Runs in the caller's transaction; the caller commits. Returns which ids were updated and
     which did not exist. Waking the executor is scheduled for after the commit. ``due_date`` may
@@ -60,6 +64,7 @@ def set_job_retries(ids, retries, due_date=UNSET):
         "lock_owner": case((inconsistent, None), else_=c.lock_owner),
         "lock_expiration_time": case((inconsistent, None), else_=c.lock_expiration_time),
         "revision": c.revision + 1,
+        "revived_by_batch_id": revived_by if retries > 0 else None,
     }
     if isinstance(due_date, dict):
         values["due_date"] = case(due_date, value=c.id, else_=c.due_date) if due_date else c.due_date
