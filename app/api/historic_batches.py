@@ -48,7 +48,7 @@ def get_historic_batch(batch_id):
 @bp.get("/history/batch/<batch_id>/outcome")
 def get_historic_batch_outcome(batch_id):
     """Extension (spec A19): what became of the jobs a set-retries batch revived."""
-    outcome = batch_outcome(batch_id)
+    outcome = batch_outcome(batch_id, current_authentication())
     if outcome is None:
         raise NotFound(f"Historic batch with id '{batch_id}' does not exist")
     return json_response(outcome)

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, current_app
 
+from app.api.auth import current_authentication
 from app.api.common import arguments, count_response, json_response, no_content, output_zone
 from app.api.paging import list_response
 from app.core.errors import NotFound
@@ -14,9 +15,10 @@ bp = Blueprint("job_log", __name__)
 
 def _list(query, page):
     zone = output_zone()
-    return list_response(page, lambda first, limit: service.list_job_logs(query, first, limit),
+    authentication = current_authentication()
+    return list_response(page, lambda first, limit: service.list_job_logs(query, first, limit, authentication),
                          lambda row: job_log_dto(row, zone),
-                         stream_rows=lambda first, chunk: service.stream_job_logs(query, first, chunk))
+                         stream_rows=lambda first, chunk: service.stream_job_logs(query, first, chunk, authentication))
 
 
 @bp.get("/history/job-log")
@@ -36,18 +38,18 @@ def query_job_logs(query, page):
 @bp.get("/history/job-log/count")
 @arguments(JobLogQuerySchema, location="query")
 def get_job_logs_count(query):
-    return count_response(service.count_job_logs(query))
+    return count_response(service.count_job_logs(query, current_authentication()))
 
 
 @bp.post("/history/job-log/count")
 @arguments(JobLogQuerySchema)
 def query_job_logs_count(query):
-    return count_response(service.count_job_logs(query))
+    return count_response(service.count_job_logs(query, current_authentication()))
 
 
 @bp.get("/history/job-log/<log_id>")
 def get_job_log(log_id):
-    row = service.get_job_log(log_id)
+    row = service.get_job_log(log_id, current_authentication())
     if row is None:
         raise NotFound(f"Historic job log with id {log_id} does not exist")
     return json_response(job_log_dto(row, output_zone()))
@@ -55,7 +57,7 @@ def get_job_log(log_id):
 
 @bp.get("/history/job-log/<log_id>/stacktrace")
 def get_job_log_stacktrace(log_id):
-    found, stacktrace = service.get_job_log_stacktrace(log_id)
+    found, stacktrace = service.get_job_log_stacktrace(log_id, current_authentication())
     if not found:
         raise NotFound(f"No historic job log found with id {log_id}: historicJobLog is null")
     if stacktrace is None:

@@ -136,6 +136,16 @@ def incident_conditions(authentication, table):
             or_(by_instance, definition_of_job, and_(no_job, star))]
 
 
+def job_log_conditions(authentication, table):
+    """Camunda's historic job log check: ``READ_HISTORY`` on the entry's process definition (its
+    key; none: ``*``, as for jobs, A16), and the tenant."""
+    if not is_restricted(authentication):
+        return []
+    return [tenant_visible(authentication, table.c.tenant_id),
+            readable_condition(authentication, "READ_HISTORY", PROCESS_DEFINITION, table.c.process_definition_key,
+                               null_means_any=True)]
+
+
 def batch_conditions(authentication, table, permission="READ"):
     """``READ`` (runtime) or ``READ_HISTORY`` (history) on the batch id, and the tenant."""
     if not is_restricted(authentication):

@@ -29,6 +29,7 @@ from app.core.text import is_storable
 from app.extensions import db
 from app.models.job_log import CREATED, DELETED, FAILED, SUCCESSFUL
 from app.models.tables import historic_batch_table, job_definition_table, job_log_table, job_table
+from app.services import access
 from app.services.sql import RowQuery, equal_conditions, in_ids, is_postgres, tenant_condition
 
 # log column <- job column, for every event
@@ -228,7 +229,8 @@ def _conditions(query):
     return where
 
 
-_LOG = RowQuery(job_log_table, DTO_COLUMNS, _conditions)
+_LOG = RowQuery(job_log_table, DTO_COLUMNS, _conditions,
+                access=lambda authentication: access.job_log_conditions(authentication, job_log_table))
 list_job_logs = _LOG.list
 stream_job_logs = _LOG.stream
 count_job_logs = _LOG.count
@@ -241,21 +243,24 @@ def _log_id(text):
     return int(text)
 
 
-def get_job_log(log_id):
+def get_job_log(log_id, authentication=None):
+    """The entry, or None when there is none the caller may read (another tenant's entry, or
+    one without ``READ_HISTORY``, does not exist for it, A16)."""
     number = _log_id(log_id)
     if number is None:
         return None
     columns = [job_log_table.c[name] for name in DTO_COLUMNS]
-    return db.session.execute(select(*columns).where(job_log_table.c.id == number)).mappings().first()
+    return db.session.execute(select(*columns).where(
+        job_log_table.c.id == number, *access.job_log_conditions(authentication, job_log_table))).mappings().first()
 
 
-def get_job_log_stacktrace(log_id):
-    """``(found, stacktrace)``: whether the row exists, and its stack trace (None: none)."""
+def get_job_log_stacktrace(log_id, authentication=None):
+    """``(found, stacktrace)``: whether the row exists for the caller, and its stack trace (None: none)."""
     number = _log_id(log_id)
     if number is None:
         return False, None
-    row = db.session.execute(select(job_log_table.c.job_exception_stacktrace)
-                             .where(job_log_table.c.id == number)).first()
+    row = db.session.execute(select(job_log_table.c.job_exception_stacktrace).where(
+        job_log_table.c.id == number, *access.job_log_conditions(authentication, job_log_table))).first()
     return (False, None) if row is None else (True, row[0])
 
 
@@ -264,8 +269,9 @@ def get_job_log_stacktrace(log_id):
 TOP_FAILURES = 5
 
 
-def batch_outcome(batch_id):
-    """What became of the jobs a set-retries batch revived (A19), or None for an unknown batch.
+def batch_outcome(batch_id, authentication=None):
+    """What became of the jobs a set-retries batch revived (A19), or None for an unknown batch
+    (or one the caller may not read in the history: ``READ_HISTORY`` on the batch, A16).
 
     Every success and failure event of a revived job carries the batch id
     (``revived_by_batch_id``, set on the job by the batch's slice), so the outcome reads only
@@ -275,8 +281,9 @@ def batch_outcome(batch_id):
     if not is_storable(batch_id):
         return None
     h = historic_batch_table.c
+    readable = access.batch_conditions(authentication, historic_batch_table, "READ_HISTORY")
     batch = db.session.execute(
-        select(h.type, h.element_count, h.skipped_elements).where(h.id == batch_id)).first()
+        select(h.type, h.element_count, h.skipped_elements).where(h.id == batch_id, *readable)).first()
     if batch is None:
         return None
     if batch.type != BATCH_TYPE_SET_JOB_RETRIES:
