@@ -86,15 +86,27 @@ def _spread_field():
     return JavaInteger(data_key="dueDateSpreadSeconds", low=1, high=MAX_SPREAD_SECONDS, allow_none=True)
 
 
-class SetJobRetriesSchema(CommandSchema):
-    """``POST /job/retries`` (and ``flask jobs retries``); loads a :class:`SetJobRetriesRequest`."""
+class _SetRetriesAsyncSchema(CommandSchema):
+    """What both set-retries-async bodies share: ``retries`` first (Camunda's first check), and
+    Camunda's message for a JSON ``null`` body."""
 
-    not_an_object = "The body must be a JSON object with retries and jobIds and/or jobQuery"
     empty_body_is_empty_object = False
 
     # No lower bound: a negative count gets Camunda's message after the selection is checked.
     retries = JavaInteger(low=None, high=INT_MAX, required=True,
                           error_messages={"required": "retries is null", "null": "retries is null"})
+
+    def from_json(self, body):
+        if body is None:
+            raise InvalidRequest("setJobRetriesDto is null")
+        return super().from_json(body)
+
+
+class SetJobRetriesSchema(_SetRetriesAsyncSchema):
+    """``POST /job/retries`` (and ``flask jobs retries``); loads a :class:`SetJobRetriesRequest`."""
+
+    not_an_object = "The body must be a JSON object with retries and jobIds and/or jobQuery"
+
     # The metadata: what the API document says (app.api.openapi_document).
     job_ids = _JobIds(data_key="jobIds", allow_none=True, metadata={
         "type": "array", "items": {"type": "string", "maxLength": MAX_JOB_ID_LENGTH}})
@@ -102,11 +114,6 @@ class SetJobRetriesSchema(CommandSchema):
     due_date_spread_seconds = _spread_field()
     job_query = fields.Raw(data_key="jobQuery", allow_none=True, metadata={
         "type": "object", "description": "A job query, as the body of POST /job"})
-
-    def from_json(self, body):
-        if body is None:
-            raise InvalidRequest("setJobRetriesDto is null")
-        return super().from_json(body)
 
     @post_load
     def _request(self, loaded, **kwargs):
@@ -178,25 +185,17 @@ def _process_instance_query(query):
     return filters
 
 
-class SetJobRetriesByProcessSchema(CommandSchema):
+class SetJobRetriesByProcessSchema(_SetRetriesAsyncSchema):
     """``POST /process-instance/job-retries`` (SetJobRetriesByProcessDto); loads a
     :class:`SetJobRetriesByProcessRequest`. ``jobIds``/``jobQuery`` are ignored as in Camunda."""
 
     not_an_object = ("The body must be a JSON object with retries and processInstances and/or "
                      "processInstanceQuery")
-    empty_body_is_empty_object = False
 
-    retries = JavaInteger(low=None, high=INT_MAX, required=True,
-                          error_messages={"required": "retries is null", "null": "retries is null"})
     process_instances = _ProcessInstanceIds(data_key="processInstances", allow_none=True)
     due_date = DueDate(data_key="dueDate", allow_none=True)
     due_date_spread_seconds = _spread_field()
     process_instance_query = fields.Raw(data_key="processInstanceQuery", allow_none=True)
-
-    def from_json(self, body):
-        if body is None:
-            raise InvalidRequest("setJobRetriesDto is null")
-        return super().from_json(body)
 
     @post_load
     def _request(self, loaded, **kwargs):

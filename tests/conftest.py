@@ -116,6 +116,18 @@ def app_context(app):
 
 
 @pytest.fixture
+def batch_config(app):
+    """``batch_config(NAME=value, ...)`` sets batch and retry settings for one test (no per-type
+    slice sizes unless given); the originals come back afterwards."""
+    keys = ("INVOCATIONS_PER_BATCH_JOB", "INVOCATIONS_PER_BATCH_JOB_BY_TYPE", "BATCH_JOBS_PER_SEED",
+            "DEFAULT_JOB_RETRIES", "JOB_RETRY_DELAY_SECONDS")
+    saved = {key: app.config[key] for key in keys}
+    app.config["INVOCATIONS_PER_BATCH_JOB_BY_TYPE"] = {}
+    yield app.config.update
+    app.config.update(saved)
+
+
+@pytest.fixture
 def make_jobs(client):
     """Create jobs through ``POST /api/jobs``; returns the created JobDtos."""
 

@@ -25,15 +25,6 @@ def targets(make_jobs):
     return create
 
 
-@pytest.fixture
-def batch_config(app):
-    keys = ("INVOCATIONS_PER_BATCH_JOB", "INVOCATIONS_PER_BATCH_JOB_BY_TYPE", "BATCH_JOBS_PER_SEED")
-    saved = {key: app.config[key] for key in keys}
-    app.config["INVOCATIONS_PER_BATCH_JOB_BY_TYPE"] = {}
-    yield app.config.update
-    app.config.update(saved)
-
-
 def table_counts(app):
     with app.app_context():
         counts = {model.__tablename__: db.session.execute(select(func.count()).select_from(model)).scalar_one()

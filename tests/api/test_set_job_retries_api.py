@@ -23,15 +23,6 @@ BASES = ("/engine-rest", "/engine-rest/engine/default")
 
 
 @pytest.fixture
-def batch_config(app):
-    keys = ("INVOCATIONS_PER_BATCH_JOB", "INVOCATIONS_PER_BATCH_JOB_BY_TYPE", "BATCH_JOBS_PER_SEED")
-    saved = {key: app.config[key] for key in keys}
-    app.config["INVOCATIONS_PER_BATCH_JOB_BY_TYPE"] = {}
-    yield app.config.update
-    app.config.update(saved)
-
-
-@pytest.fixture
 def targets(make_jobs):
     def create(count=1, **common):
         return [job["id"] for job in make_jobs(*[{} for _ in range(count)], handlerType=TARGET, **common)]

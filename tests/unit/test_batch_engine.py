@@ -22,8 +22,6 @@ from app.services.jobs import retries as retries_service
 from tests.support import drain_jobs, run_one
 
 TARGET = "test.batch-target"  # not registered: target jobs are never acquired
-CONFIG_KEYS = ("INVOCATIONS_PER_BATCH_JOB", "INVOCATIONS_PER_BATCH_JOB_BY_TYPE", "BATCH_JOBS_PER_SEED",
-               "DEFAULT_JOB_RETRIES", "JOB_RETRY_DELAY_SECONDS")
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -81,19 +79,6 @@ def create_batch(client, expect=200, **body):
     response = client.post("/engine-rest/job/retries", json=body)
     assert response.status_code == expect, response.get_json()
     return response.get_json()
-
-
-@pytest.fixture
-def batch_config(app):
-    """Set batch settings for one test; the originals come back afterwards."""
-    saved = {key: app.config[key] for key in CONFIG_KEYS}
-    app.config["INVOCATIONS_PER_BATCH_JOB_BY_TYPE"] = {}
-
-    def configure(**values):
-        app.config.update(values)
-
-    yield configure
-    app.config.update(saved)
 
 
 @pytest.fixture
