@@ -62,6 +62,9 @@ JOB_EXECUTIONS = Histogram(f"{PREFIX}_job_execution_duration_seconds", "Jobs run
 ACQUISITION_ROUNDS = Counter(f"{PREFIX}_acquisition_rounds", "Acquisition rounds run by the executors, by "
                              "result (jobs: it locked at least one job; empty)", ["result"])
 ACQUIRED_JOBS = Counter(f"{PREFIX}_acquired_jobs", "Jobs locked by acquisition rounds")
+TAKEN_OVER_JOBS = Counter(f"{PREFIX}_taken_over_jobs", "Jobs an acquisition round took over from another owner: "
+                          "a dead worker's, or an expired lock's (PostgreSQL; each takeover is counted once, by "
+                          "the process that made it)")
 DEAD_WORKERS_NOTICED = Counter(f"{PREFIX}_dead_workers_noticed", "Dead workers noticed by a live worker process's "
                                "maintenance (each live process counts each death it notices; their jobs are taken "
                                "over by the next round)")
@@ -88,10 +91,12 @@ def observe_job(handler_type, outcome, seconds):
     _child(JOB_EXECUTIONS, handler_type, outcome).observe(seconds)
 
 
-def observe_round(acquired):
+def observe_round(acquired, taken_over=0):
     _child(ACQUISITION_ROUNDS, "jobs" if acquired else "empty").inc()
     if acquired:
         ACQUIRED_JOBS.inc(acquired)
+    if taken_over:
+        TAKEN_OVER_JOBS.inc(taken_over)
 
 
 def observe_dead_workers(count):

@@ -3,16 +3,18 @@ database, the executor's and the HTTP layer's events labelled by handler type an
 
 from datetime import timedelta
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from app import create_app
 from app.core.dates import utcnow
 from app.extensions import db
-from app.models import Worker
+from app.models import Job, Worker
 from app.models.tables import job_table
 from app.services.executor import workers
 from app.services.executor.runtime import ExecutorRuntime
+from tests.conftest import is_postgres
 
 
 def scrape(client, **headers):
@@ -103,6 +105,24 @@ def test_a_dead_worker_is_counted_once_per_noticing_process(client, app, app_con
     runtime.maintain()
     runtime.maintain()
     assert value(scrape(client), "jobservice_dead_workers_noticed_total") - before == 1
+
+
+def test_jobs_taken_over_from_a_dead_worker_are_counted_by_the_round_that_takes_them(
+        client, app, app_context, make_jobs):
+    if not is_postgres(app):
+        pytest.skip("takeovers are counted on PostgreSQL (the embedded SQLite mode is one process)")
+    before = value(scrape(client), "jobservice_taken_over_jobs_total")
+    make_jobs({"id": "held1"}, {"id": "held2"}, {"id": "free"})
+    workers.heartbeat("crashed")
+    far = utcnow() + timedelta(minutes=5)
+    db.session.execute(update(Job).where(Job.id.in_(["held1", "held2"])).values(
+        lock_owner="crashed", lock_expiration_time=far))
+    db.session.execute(update(Worker).where(Worker.id == "crashed")
+                       .values(heartbeat_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    ExecutorRuntime(app, worker_id="w-takeover").run_rounds()
+    assert db.session.execute(select(func.count()).select_from(Job)).scalar_one() == 0, "all three ran"
+    assert value(scrape(client), "jobservice_taken_over_jobs_total") - before == 2, "the free job is no takeover"
 
 
 def test_http_requests_are_labelled_by_route_template_and_status(client):

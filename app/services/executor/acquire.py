@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import String, bindparam, exists, func, not_, or_, select, true, union_all, update
+from sqlalchemy import String, bindparam, exists, func, not_, null, or_, select, true, union_all, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.core.dates import utcnow
@@ -42,6 +42,9 @@ class AcquiredJob:
     configuration: dict
     retries: int
     batch_id: str | None
+    # Who held the lock before this acquisition (an expired lock's owner, or a dead worker):
+    # a takeover. None for a free job, and always on SQLite (not tracked there).
+    previous_owner: str | None = None
 
 
 def lock_owner_token():
@@ -99,13 +102,16 @@ def _locking_statement(now, dead_before, size):
     c = job_table.c
     served = (func.unnest(bindparam("handler_types", type_=ARRAY(String)))
               .table_valued("handler_type").render_derived(name="served"))
-    locked = (select(c.id, c.priority, c.due_date)
+    locked = (select(c.id, c.priority, c.due_date, c.lock_owner)
               .where(c.handler_type == served.c.handler_type, *executable_conditions(now, dead_before))
               .order_by(*_acquisition_order(c)).limit(size)
               .with_for_update(skip_locked=True, of=job_table).lateral("locked"))
-    best_ids = (select(locked.c.id).select_from(served).join(locked, true())
-                .order_by(*_acquisition_order(locked.c)).limit(size))
-    return update(job_table).where(c.id.in_(best_ids.scalar_subquery()))
+    # The owner each row had before this round (an expired lock's, or a dead worker's): RETURNING
+    # shows only the new values, so the rows are joined (UPDATE ... FROM) to carry the old one
+    # out, which counts takeovers (metrics) at no extra statement.
+    best = (select(locked.c.id, locked.c.lock_owner.label("previous_owner")).select_from(served)
+            .join(locked, true()).order_by(*_acquisition_order(locked.c)).limit(size).subquery("best"))
+    return update(job_table).where(c.id == best.c.id), best.c.previous_owner
 
 
 @functools.lru_cache(maxsize=32)
@@ -120,14 +126,16 @@ def _round_statement(dialect_name, handler_types):
     c = job_table.c
     now, dead_before, size = bindparam("now"), bindparam("dead_before"), bindparam("size")
     if dialect_name == "postgresql":
-        statement = _locking_statement(now, dead_before, size)
+        statement, previous_owner = _locking_statement(now, dead_before, size)
     else:
+        # One process (the embedded mode): takeovers are not counted there.
         statement = _union_statement(handler_types, now, dead_before, size)
+        previous_owner = null()
     return (
         statement
         .values(lock_owner=bindparam("owner"), lock_expiration_time=bindparam("expires"), revision=c.revision + 1)
         .returning(c.id, c.revision, c.priority, c.due_date, c.handler_type, c.handler_configuration,
-                   c.retries, c.batch_id)
+                   c.retries, c.batch_id, previous_owner.label("previous_owner"))
     )
 
 
@@ -162,7 +170,8 @@ def acquire_round(owner, limit, handler_types=None, connection=None):
     # RETURNING comes in no particular order; run in acquisition order.
     rows.sort(key=lambda row: (-row.priority, row.due_date is not None, row.due_date or now))
     return [AcquiredJob(id=row.id, lock_owner=owner, revision=row.revision, handler_type=row.handler_type,
-                        configuration=row.handler_configuration or {}, retries=row.retries, batch_id=row.batch_id)
+                        configuration=row.handler_configuration or {}, retries=row.retries, batch_id=row.batch_id,
+                        previous_owner=row.previous_owner)
             for row in rows]
 
 

@@ -264,7 +264,7 @@ class ExecutorRuntime:
                 self._beat_if_stale()
                 size = self.round_size()
                 jobs = acquire_round(self.worker_id, size, connection=autocommit)
-                observe_round(len(jobs))
+                observe_round(len(jobs), sum(1 for job in jobs if job.previous_owner not in (None, self.worker_id)))
                 if not jobs:
                     return ran
                 with self._lock:
