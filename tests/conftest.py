@@ -20,6 +20,7 @@ os.environ.setdefault("APP_ENV", "test")
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from tests.guard import require_test_database  # noqa: E402
+from tests.support import BATCH_TARGET  # noqa: E402
 
 TABLES = ("batch_element", "batch", "historic_batch", "incident", "job_stacktrace", "job", "job_definition", "worker",
           "idempotency_key", "user_operation_log", "job_log")
@@ -125,6 +126,15 @@ def batch_config(app):
     app.config["INVOCATIONS_PER_BATCH_JOB_BY_TYPE"] = {}
     yield app.config.update
     app.config.update(saved)
+
+
+@pytest.fixture
+def targets(make_jobs):
+    """``targets(count, **attributes)``: ids of new jobs the executor never runs (BATCH_TARGET)."""
+    def create(count=1, **common):
+        return [job["id"] for job in make_jobs(*[{} for _ in range(count)], handlerType=BATCH_TARGET, **common)]
+
+    return create
 
 
 @pytest.fixture

@@ -2,14 +2,17 @@
 
 from contextlib import contextmanager
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import event, func, insert, select, update
 
 from app.extensions import db
-from app.models import Incident, Job
+from app.models import Batch, BatchElement, HistoricBatch, Incident, Job, JobDefinition
 from app.services.executor.acquire import acquire_jobs
 from app.services.executor.execute import execute_job
 
 BASE = "/engine-rest"
+# The handler type of the jobs batch tests revive: no handler is registered for it, so the
+# executor never runs them and their retries stay what the batch set.
+BATCH_TARGET = "test.batch-target"
 
 
 def get(client, path, **params):
@@ -101,3 +104,11 @@ def recorded_statements(app):
 def writes(statements):
     """The INSERT, UPDATE and DELETE statements among ``statements``."""
     return [s for s in statements if s.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+
+
+def table_counts(app):
+    with app.app_context():
+        counts = {model.__tablename__: db.session.execute(select(func.count()).select_from(model)).scalar_one()
+                  for model in (Batch, HistoricBatch, BatchElement, Job, JobDefinition)}
+        db.session.remove()
+    return counts

@@ -15,17 +15,8 @@ from app.models import Batch, HistoricBatch, IdempotencyKey
 from app.services.batches import idempotency
 from tests.support import assert_400, drain_jobs
 
-TARGET = "test.batch-target"
 RETRIES = "/engine-rest/job/retries"
 BY_PROCESS = "/engine-rest/process-instance/job-retries"
-
-
-@pytest.fixture
-def targets(make_jobs):
-    def create(count=1, **common):
-        return [job["id"] for job in make_jobs(*[{} for _ in range(count)], handlerType=TARGET, **common)]
-
-    return create
 
 
 def count(app, model):

@@ -5,32 +5,15 @@ tests/api/test_idempotency.py."""
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.core.dates import parse_date, utcnow
 from app.extensions import db
-from app.models import Batch, BatchElement, HistoricBatch, Job, JobDefinition
-from tests.support import assert_400, drain_jobs, recorded_statements, writes
+from app.models import Job
+from tests.support import assert_400, drain_jobs, recorded_statements, table_counts, writes
 
-TARGET = "test.batch-target"  # no handler: target jobs are never run
 PREVIEW_KEYS = ["count", "missingJobIds", "byExceptionMessage", "byActivityId", "byJobDefinitionId", "byTenantId",
                 "sampleJobIds"]
-
-
-@pytest.fixture
-def targets(make_jobs):
-    def create(count=1, **common):
-        return [job["id"] for job in make_jobs(*[{} for _ in range(count)], handlerType=TARGET, **common)]
-
-    return create
-
-
-def table_counts(app):
-    with app.app_context():
-        counts = {model.__tablename__: db.session.execute(select(func.count()).select_from(model)).scalar_one()
-                  for model in (Batch, HistoricBatch, BatchElement, Job, JobDefinition)}
-        db.session.remove()
-    return counts
 
 
 def jobs_by_id(app, ids):

@@ -21,10 +21,8 @@ from app.services.executor.execute import execute_job
 from app.services.jobs import retries as retries_service
 from tests.support import drain_jobs, run_one
 
-TARGET = "test.batch-target"  # not registered: target jobs are never acquired
-
-
 # --- helpers --------------------------------------------------------------------------------
+
 
 def run_seed_directly(batch):
     """What the seed handler does, without the executor: run the seed, delete the seed job that ran."""
@@ -79,14 +77,6 @@ def create_batch(client, expect=200, **body):
     response = client.post("/engine-rest/job/retries", json=body)
     assert response.status_code == expect, response.get_json()
     return response.get_json()
-
-
-@pytest.fixture
-def targets(make_jobs):
-    def create(count, **common):
-        return [job["id"] for job in make_jobs(*[{} for _ in range(count)], handlerType=TARGET, **common)]
-
-    return create
 
 
 # --- seeding, execution, completion ------------------------------------------------------

@@ -20,9 +20,8 @@ from app.services.batches.set_job_retries import SET_JOB_RETRIES
 from app.services.batches.types import BatchType, Selection, SliceResult, get_batch_type, register_batch_type
 from app.services.executor.handlers import enabled_handlers, init_handlers
 from app.services.sql import in_ids
-from tests.support import drain_jobs, recorded_statements, run_one, writes
+from tests.support import BATCH_TARGET, drain_jobs, recorded_statements, run_one, writes
 
-TARGET = "test.batch-target"  # not registered: target jobs are never acquired
 SET_PRIORITY = "test.set-priority"
 
 
@@ -71,14 +70,6 @@ def batch_settings(app, monkeypatch):
     monkeypatch.setitem(app.config, "INVOCATIONS_PER_BATCH_JOB_BY_TYPE", {})
     monkeypatch.setitem(app.config, "INVOCATIONS_PER_BATCH_JOB", 2)
     monkeypatch.setitem(app.config, "BATCH_JOBS_PER_SEED", 1)
-
-
-@pytest.fixture
-def targets(make_jobs):
-    def create(count, **common):
-        return [job["id"] for job in make_jobs(*[{} for _ in range(count)], handlerType=TARGET, **common)]
-
-    return create
 
 
 def rows(table, *conditions):
@@ -153,7 +144,7 @@ def test_second_type_runs_from_creation_to_history(client, app_context, batch_se
 def test_selection_by_query_and_ids_is_deduplicated_and_sliced(client, app_context, batch_settings, targets):
     ids = targets(5, priority=1)
     batch = engine.create_batch(SET_PRIORITY, SetPriorityRequest(priority=3, job_ids=[ids[0], ids[0], "gone"],
-                                                                 handler_type=TARGET))
+                                                                 handler_type=BATCH_TARGET))
     # 5 targets (ids[0] also explicit) + "gone": 6 elements in slices of 2, one per seed run.
     assert (batch["element_count"], batch["total_jobs"]) == (6, 3)
     for created in (1, 2, 3):
@@ -183,7 +174,7 @@ def test_the_type_validates_before_anything_is_written(app, app_context, batch_s
     before = table_counts()
     with recorded_statements(app) as sent:
         with pytest.raises(InvalidRequest, match="priority is negative"):
-            engine.create_batch(SET_PRIORITY, SetPriorityRequest(priority=-1, handler_type=TARGET))
+            engine.create_batch(SET_PRIORITY, SetPriorityRequest(priority=-1, handler_type=BATCH_TARGET))
     assert writes(sent) == [] and table_counts() == before
 
 
