@@ -32,7 +32,7 @@ from app.core.permissions import (
     MissingAuthorization,
 )
 from app.extensions import db
-from app.models.tables import job_table
+from app.models.tables import job_definition_table, job_table
 from app.services.auth import is_authorized, readable_condition
 
 # Permission families of job commands: (permission, resource, which job column names the id),
@@ -190,6 +190,27 @@ def check_job(authentication, job_id, family, not_found):
     except AuthorizationError:
         db.session.rollback()
         raise
+
+
+def job_definition_visible(authentication, job_definition_id, family):
+    """The guard of a command on one job definition: False for an unknown definition or another
+    tenant's (the command is then a no-op or a 404, as for an unknown id, A16); raises the
+    AuthorizationException unless ``family`` is granted on its process definition; else True.
+    Anything read is rolled back before it raises or returns False."""
+    if not is_restricted(authentication):
+        return True
+    d = job_definition_table.c
+    definition = db.session.execute(select(d.process_definition_key, d.tenant_id)
+                                    .where(d.id == job_definition_id)).first()
+    if definition is None or not is_tenant_visible(authentication, definition.tenant_id):
+        db.session.rollback()
+        return False
+    try:
+        check_family(authentication, family, key=definition.process_definition_key)
+    except AuthorizationError:
+        db.session.rollback()
+        raise
+    return True
 
 
 def refuse_unless_all(authentication, family, conditions):

@@ -28,12 +28,11 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from app.core.dates import format_date, utcnow
 from app.core.errors import InvalidRequest, NotFound, RestException
 from app.core.names import JOB_TYPE_TIMER
-from app.core.permissions import AuthorizationError
 from app.core.text import is_storable
 from app.core.timers import TIMER_KEYS, TimerDefinitionError, resolve_due_date, timer_definition
 from app.extensions import db
 from app.models.job_log import DELETED
-from app.models.tables import job_definition_table, job_table, stacktrace_table
+from app.models.tables import job_table, stacktrace_table
 from app.services import access, audit, job_log
 from app.services.dispatch import wake_executor_after_commit
 from app.services.executor.acquire import lock_owner_token, unlock_job
@@ -382,18 +381,8 @@ def set_job_definition_retries(job_definition_id, retries, due_date_set=False, d
     """
     if not is_storable(job_definition_id):
         return []
-    if access.is_restricted(authentication):
-        d = job_definition_table.c
-        definition = db.session.execute(select(d.process_definition_key, d.tenant_id)
-                                        .where(d.id == job_definition_id)).first()
-        if definition is None or not access.is_tenant_visible(authentication, definition.tenant_id):
-            db.session.rollback()
-            return []
-        try:
-            access.check_family(authentication, access.RETRY_JOB_DEFINITION, key=definition.process_definition_key)
-        except AuthorizationError:
-            db.session.rollback()
-            raise
+    if not access.job_definition_visible(authentication, job_definition_id, access.RETRY_JOB_DEFINITION):
+        return []
     c = job_table.c
     statement = select(c.id).where(c.job_definition_id == job_definition_id, c.retries == 0).order_by(c.id)
     if is_postgres():

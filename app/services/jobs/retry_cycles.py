@@ -47,14 +47,9 @@ def set_definition_retry_cycle(job_definition_id, cycle, authentication=None):
     ``UPDATE`` on the definition's process definition, as Camunda's job definition commands."""
     if not is_storable(job_definition_id):
         return False
+    if not access.job_definition_visible(authentication, job_definition_id, access.UPDATE_JOB_DEFINITION):
+        return False
     d = job_definition_table.c
-    if access.is_restricted(authentication):
-        definition = db.session.execute(select(d.process_definition_key, d.tenant_id)
-                                        .where(d.id == job_definition_id)).first()
-        db.session.rollback()
-        if definition is None or not access.is_tenant_visible(authentication, definition.tenant_id):
-            return False
-        access.check_family(authentication, access.UPDATE_JOB_DEFINITION, key=definition.process_definition_key)
     updated = db.session.execute(update(job_definition_table).where(d.id == job_definition_id)
                                  .values(retry_time_cycle=cycle)).rowcount
     db.session.commit()
