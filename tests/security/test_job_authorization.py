@@ -306,3 +306,22 @@ def test_a_permission_the_resource_type_does_not_have_is_a_400(world, secure_cli
         "resourceId": "*"})
     assert response.status_code == 400
     assert response.get_json()["message"] == message
+
+
+# --- our extension: a job definition's retry time cycle (A16, A19) ------------------------------
+
+def set_cycle(client, headers, definition_id):
+    return client.put(f"/api/job-definitions/{definition_id}/retry-time-cycle",
+                      json={"failedJobRetryTimeCycle": "R2/PT1M"}, headers=headers or {})
+
+
+def test_retry_time_cycle_needs_update_on_the_process_definition(world, app, secure_client, admin):
+    ours, theirs = definition_of(app, "a"), definition_of(app, "b")
+    before = data_state(app)
+    refused = set_cycle(secure_client, OPA, ours)  # opa: UPDATE_INSTANCE on invoice, not UPDATE
+    assert refused.status_code == 403 and refused.get_json()["type"] == "AuthorizationException"
+    assert set_cycle(secure_client, OPA, theirs).status_code == 404, "another tenant's definition does not exist"
+    assert set_cycle(secure_client, None, ours).status_code == 401
+    assert data_state(app) == before
+    assert set_cycle(secure_client, OPB, theirs).status_code == 204
+    assert set_cycle(secure_client, admin, ours).status_code == 204
