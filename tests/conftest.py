@@ -22,7 +22,7 @@ from app.extensions import db  # noqa: E402
 from tests.guard import require_test_database  # noqa: E402
 from tests.support import BATCH_TARGET  # noqa: E402
 
-TABLES = ("batch_element", "batch", "historic_batch", "incident", "job_stacktrace", "job", "job_definition", "worker",
+TABLES = ("batch_slice", "batch", "historic_batch", "incident", "job_stacktrace", "job", "job_definition", "worker",
           "idempotency_key", "user_operation_log", "job_log")
 
 

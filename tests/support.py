@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from sqlalchemy import event, func, insert, select, update
 
 from app.extensions import db
-from app.models import Batch, BatchElement, HistoricBatch, Incident, Job, JobDefinition
+from app.models import Batch, BatchSlice, HistoricBatch, Incident, Job, JobDefinition
 from app.services.executor.acquire import acquire_jobs
 from app.services.executor.execute import execute_job
 
@@ -109,6 +109,6 @@ def writes(statements):
 def table_counts(app):
     with app.app_context():
         counts = {model.__tablename__: db.session.execute(select(func.count()).select_from(model)).scalar_one()
-                  for model in (Batch, HistoricBatch, BatchElement, Job, JobDefinition)}
+                  for model in (Batch, HistoricBatch, BatchSlice, Job, JobDefinition)}
         db.session.remove()
     return counts

@@ -4,7 +4,7 @@ The services read and write rows with Core statements (``select(job_table)``,
 ``update(job_table)``), never ORM objects, so they need the tables rather than the classes.
 """
 
-from app.models.batch import Batch, BatchElement, HistoricBatch
+from app.models.batch import Batch, BatchSlice, HistoricBatch
 from app.models.idempotency import IdempotencyKey
 from app.models.identity import Authorization, Group, GroupMember, Tenant, TenantMember, User
 from app.models.incident import Incident
@@ -20,7 +20,7 @@ job_log_table = JobLog.__table__
 incident_table = Incident.__table__
 batch_table = Batch.__table__
 historic_batch_table = HistoricBatch.__table__
-batch_element_table = BatchElement.__table__
+batch_slice_table = BatchSlice.__table__
 
 user_table = User.__table__
 group_table = Group.__table__

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 
 from app.core.dates import parse_date
 from app.extensions import db
-from app.models import Batch, BatchElement, HistoricBatch, Job, JobDefinition
+from app.models import Batch, BatchSlice, HistoricBatch, Job, JobDefinition
 from tests.support import assert_400, count_of, get, ids_of
 
 TARGET = "test.batch-target"
@@ -309,8 +309,8 @@ def leftovers(app, batch):
             .scalar_one(),
             db.session.execute(select(func.count()).select_from(JobDefinition)
                                .where(JobDefinition.id.in_(definitions))).scalar_one(),
-            db.session.execute(select(func.count()).select_from(BatchElement)
-                               .where(BatchElement.batch_id == batch["id"])).scalar_one(),
+            db.session.execute(select(func.count()).select_from(BatchSlice)
+                               .where(BatchSlice.batch_id == batch["id"])).scalar_one(),
         )
         db.session.remove()
     return counts

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.core.dates import parse_date
 from app.extensions import db
-from app.models import BatchElement
+from app.models import BatchSlice
 from tests.support import assert_400, recorded_statements, table_counts, writes
 
 BATCH_DTO_KEYS = [
@@ -123,7 +123,7 @@ def test_negative_retries_over_a_wide_query_only_probes_the_selection(client, ap
     with recorded_statements(app) as sent:
         assert_400(post(client, {"retries": -1, "jobQuery": job_query}), message)
     assert writes(sent) == []
-    assert not any("batch_element" in statement for statement in sent)
+    assert not any("batch_slice" in statement for statement in sent)
     assert sum("EXISTS" in statement.upper() for statement in sent) == 1
 
 
@@ -131,7 +131,7 @@ def test_a_valid_request_writes_its_selection_with_one_statement(client, app, ta
     targets(50)
     with recorded_statements(app) as sent:
         assert post(client, {"retries": 1, "jobQuery": {}}).status_code == 200
-    element_writes = [statement for statement in writes(sent) if "batch_element" in statement]
+    element_writes = [statement for statement in writes(sent) if "batch_slice" in statement]
     assert len(element_writes) == 1 and "SELECT" in element_writes[0].upper()
     assert not any("EXISTS" in statement.upper() for statement in sent)  # no probe when nothing to check
 
@@ -264,8 +264,8 @@ def test_dedup_of_ids_and_query_overlap_and_missing_ids_counted(client, app, tar
     # a0 a1 a2 from the query (a0 also explicit), b0, and the two missing ids once each.
     assert batch["totalJobs"] == 6
     with app.app_context():
-        elements = db.session.execute(select(BatchElement.job_id).where(BatchElement.batch_id == batch["id"])
-                                      ).scalars().all()
+        elements = [job_id for job_ids in db.session.execute(
+            select(BatchSlice.job_ids).where(BatchSlice.batch_id == batch["id"])).scalars() for job_id in job_ids]
         db.session.remove()
     assert sorted(elements) == sorted(set(tenant_a + [tenant_b[0], "missing-1", "missing-2"]))
 

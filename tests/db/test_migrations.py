@@ -159,3 +159,30 @@ def test_models_create_the_indexes_and_storage_parameters_the_migrations_create(
     declared = {index.name for table in db.metadata.tables.values() for index in table.indexes}
     assert {name for name in migrated_indexes if name.startswith("ix_")} == declared
     assert len(declared) >= 17  # the job, job definition and incident indexes at least
+
+
+def test_migration_0012_carries_running_batches_selections_over_and_back(app, app_context):
+    """A batch running during the upgrade keeps its selection: its ``batch_element`` rows become
+    one ``batch_slice`` row per slice, and the downgrade turns them back into rows."""
+    import flask_migrate
+
+    elements = [("b1", 0, "j1"), ("b1", 0, "j2"), ("b1", 1, "j3"), ("b2", 0, "j4")]
+    db.session.remove()
+    try:
+        flask_migrate.downgrade(revision="0011")
+        with db.engine.begin() as connection:
+            connection.execute(text("INSERT INTO batch_element (batch_id, slice, job_id) VALUES (:b, :s, :j)"),
+                               [dict(b=b, s=s, j=j) for b, s, j in elements])
+        flask_migrate.upgrade(revision="0012")
+        from app.models import BatchSlice
+        slices = {(row.batch_id, row.slice): (row.size, sorted(row.job_ids))
+                  for row in db.session.execute(db.select(BatchSlice)).scalars()}
+        db.session.remove()
+        assert slices == {("b1", 0): (2, ["j1", "j2"]), ("b1", 1): (1, ["j3"]), ("b2", 0): (1, ["j4"])}
+        flask_migrate.downgrade(revision="0011")
+        with db.engine.connect() as connection:
+            back = connection.execute(text("SELECT batch_id, slice, job_id FROM batch_element")).all()
+        assert sorted(tuple(row) for row in back) == elements
+    finally:
+        db.session.remove()
+        flask_migrate.upgrade()

@@ -5,7 +5,7 @@ from requests.auth import HTTPBasicAuth
 from sqlalchemy import func, select, update
 
 from app.core.dates import format_date, utcnow
-from app.models import BatchElement, Incident, Job
+from app.models import BatchSlice, Incident, Job
 from tests.conftest import generic_client_with_credentials
 from tests.e2e.conftest import wait_for
 
@@ -86,7 +86,7 @@ def test_a_large_batch_with_several_seed_runs_completes_and_reports_progress(
     assert counts["count"] == 1500
     db_session.rollback()
     assert db_session.execute(select(func.count()).select_from(Incident)).scalar_one() == 0
-    assert db_session.execute(select(func.count()).select_from(BatchElement)).scalar_one() == 0
+    assert db_session.execute(select(func.count()).select_from(BatchSlice)).scalar_one() == 0
     assert e2e_client.get(f"{BASE}/job/count", query_string={"jobDefinitionId": batch["batchJobDefinitionId"]}
                           ).get_json()["count"] == 0
 

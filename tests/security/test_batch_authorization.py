@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from app.core.names import BATCH_TYPE_SET_JOB_RETRIES, HANDLER_BATCH_MONITOR, HANDLER_BATCH_SEED
 from app.extensions import db
-from app.models.tables import batch_element_table, batch_table, historic_batch_table, job_table
+from app.models.tables import batch_slice_table, batch_table, historic_batch_table, job_table
 from app.services.executor.acquire import acquire_jobs
 from app.services.executor.execute import execute_job
 from tests.security.conftest import OPA, OPB, PLAIN, WRONG, call, data_state, missing
@@ -46,7 +46,7 @@ def batch_state(app):
     with app.app_context():
         state = {table.name: sorted(tuple(str(value) for value in row)
                                     for row in db.session.execute(table.select()).all())
-                 for table in (batch_table, historic_batch_table, batch_element_table)}
+                 for table in (batch_table, historic_batch_table, batch_slice_table)}
         db.session.remove()
     return state
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.core.names import BATCH_TYPE_SET_JOB_RETRIES, HANDLER_BATCH_MONITOR, HANDLER_BATCH_SEED
 from app.extensions import db
-from app.models import Batch, BatchElement, Incident, Job, JobDefinition
+from app.models import Batch, BatchSlice, Incident, Job, JobDefinition
 from app.services.batches import engine
 from app.services.batches import set_job_retries as set_job_retries_type
 from app.services.executor.acquire import acquire_jobs
@@ -130,7 +130,7 @@ def test_multi_seed_batch_runs_to_completion_step_by_step(client, app_context, b
     for definition_id in (batch["seedJobDefinitionId"], batch["monitorJobDefinitionId"], definition):
         assert count_jobs(definition_id) == 0
         assert db.session.get(JobDefinition, definition_id) is None
-    assert db.session.execute(select(func.count()).select_from(BatchElement.__table__)).scalar_one() == 0
+    assert db.session.execute(select(func.count()).select_from(BatchSlice.__table__)).scalar_one() == 0
     assert drain_jobs() == []
 
 
@@ -142,11 +142,12 @@ def test_slices_cover_every_element(client, app_context, batch_config, targets, 
     batch = create_batch(client, retries=9, jobIds=ids)
     assert batch["totalJobs"] == math.ceil(count / invocations)
     slices = db.session.execute(
-        select(BatchElement.__table__.c.slice, func.count()).group_by(BatchElement.__table__.c.slice)
-        .order_by(BatchElement.__table__.c.slice)).all()
+        select(BatchSlice.slice, BatchSlice.size, BatchSlice.job_ids).order_by(BatchSlice.slice)).all()
     db.session.commit()
-    assert [row[0] for row in slices] == list(range(batch["totalJobs"]))
-    assert all(row[1] == invocations for row in slices[:-1])
+    assert [row.slice for row in slices] == list(range(batch["totalJobs"]))
+    assert all(row.size == invocations for row in slices[:-1])
+    assert all(row.size == len(row.job_ids) for row in slices)
+    assert sorted(job_id for row in slices for job_id in row.job_ids) == sorted(ids)
     drain_jobs()
     assert client.get(f"/engine-rest/batch/{batch['id']}").status_code == 404
     assert client.get("/engine-rest/job/count?withRetriesLeft=true").get_json() == {"count": count}
@@ -404,7 +405,7 @@ def test_delete_running_batch(client, app_context, batch_config, targets, cascad
     for definition in definitions:
         assert count_jobs(definition) == 0
         assert db.session.get(JobDefinition, definition) is None
-    assert db.session.execute(select(func.count()).select_from(BatchElement.__table__)).scalar_one() == 0
+    assert db.session.execute(select(func.count()).select_from(BatchSlice.__table__)).scalar_one() == 0
     db.session.commit()
     assert client.get(f"/engine-rest/batch/{batch['id']}").status_code == 404
     history = client.get(f"/engine-rest/history/batch/{batch['id']}")

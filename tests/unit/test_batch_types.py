@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from app.core.errors import InvalidRequest
 from app.core.names import BATCH_TYPE_SET_JOB_RETRIES, HANDLER_BATCH_SEED
 from app.extensions import db
-from app.models.tables import batch_element_table, batch_table, historic_batch_table, job_table
+from app.models.tables import batch_slice_table, batch_table, historic_batch_table, job_table
 from app.services.batches import engine
 from app.services.batches.handlers import execute_slice, register_batch_types
 from app.services.batches.set_job_retries import SET_JOB_RETRIES
@@ -84,7 +84,7 @@ def priorities(ids):
 
 def table_counts():
     counts = {table.name: db.session.execute(select(func.count()).select_from(table)).scalar_one()
-              for table in (batch_table, historic_batch_table, batch_element_table, job_table)}
+              for table in (batch_table, historic_batch_table, batch_slice_table, job_table)}
     db.session.commit()
     return counts
 
@@ -202,7 +202,7 @@ def test_suspension_and_deletion_are_generic(client, app_context, batch_settings
     assert drain_jobs() == []
     assert sorted(priorities(ids).values()) == [1, 1, 9, 9]  # one slice of two ran before the deletion
     assert client.get(f"/engine-rest/history/batch/{batch['id']}").status_code == 404
-    assert table_counts()["batch_element"] == 0
+    assert table_counts()["batch_slice"] == 0
 
 
 def test_a_slice_of_a_deleted_batch_does_nothing(app_context):

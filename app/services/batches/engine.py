@@ -5,8 +5,8 @@ is declared by an app.services.batches.types.BatchType; everything else is here.
 
 Creation (:func:`create_batch`, one transaction, in the request): the type's cheap checks run
 first, before anything is written. Then the selection is resolved in the database by one
-``INSERT ... SELECT`` into ``batch_element`` (the union of explicit ids and the query,
-deduplicated, each element numbered into its slice), and the batch row (with the type's
+``INSERT ... SELECT`` into ``batch_slice`` (the union of explicit ids and the query,
+deduplicated, numbered and cut into slices, one row of ids per slice), and the batch row (with the type's
 configuration, stored once), its history row, its three job definitions and its seed job are
 written. Nothing of the selection passes through Python.
 
@@ -41,7 +41,7 @@ from app.core.permissions import BATCH
 from app.core.text import is_storable
 from app.extensions import db
 from app.models import new_id
-from app.models.tables import batch_element_table, batch_table, historic_batch_table, job_definition_table, job_table
+from app.models.tables import batch_slice_table, batch_table, historic_batch_table, job_definition_table, job_table
 from app.services import access, audit, job_log
 from app.services.auth import load_authentication
 from app.services.batches.types import SlicePosition, SliceResult, get_batch_type
@@ -63,8 +63,14 @@ def _explicit_ids_select(ids):
     return select(json_each.c.value.label("id"))
 
 
-def _insert_elements(batch_id, selection, invocations):
-    """Write the deduplicated selection as (batch_id, slice, job_id) rows; returns the count.
+def _job_id_list(column):
+    """The aggregate that collects a slice's job ids into its ``job_ids`` column."""
+    return func.array_agg(column) if is_postgres() else func.json_group_array(column)
+
+
+def _insert_slices(batch_id, selection, invocations):
+    """Write the deduplicated selection as one ``batch_slice`` row per ``invocations`` jobs (the
+    slice's ids as one array); returns the element count.
 
     Without explicit ids the query's own rows are numbered in scan order, which on
     PostgreSQL keeps the jobs of one slice close together on disk (fewer pages per slice).
@@ -79,15 +85,14 @@ def _insert_elements(batch_id, selection, invocations):
         # UNION removes the overlap between the explicit ids and the query's result.
         chosen = selection.query.union(_explicit_ids_select(selection.ids)).subquery("selection")
         number = func.row_number().over(order_by=chosen.c.id)
-    numbered = select(
-        literal(batch_id, String).label("batch_id"),
-        # "//": integer division on every database ("/" is true division in SQLAlchemy 2).
-        ((number - 1) // literal(invocations, Integer)).label("slice"),
-        chosen.c.id.label("job_id"),
-    )
-    result = db.session.execute(
-        insert(batch_element_table).from_select(["batch_id", "slice", "job_id"], numbered))
-    return result.rowcount
+    # "//": integer division on every database ("/" is true division in SQLAlchemy 2).
+    numbered = select(chosen.c.id, ((number - 1) // literal(invocations, Integer)).label("slice")).subquery("numbered")
+    slices = (select(literal(batch_id, String).label("batch_id"), numbered.c.slice,
+                     func.count().label("size"), _job_id_list(numbered.c.id).label("job_ids"))
+              .group_by(numbered.c.slice))
+    db.session.execute(insert(batch_slice_table).from_select(["batch_id", "slice", "size", "job_ids"], slices))
+    return db.session.execute(select(func.coalesce(func.sum(batch_slice_table.c.size), 0))
+                              .where(batch_slice_table.c.batch_id == batch_id)).scalar_one()
 
 
 CREATOR = "creator"  # in the configuration: the restricted user whose rights bound the execution jobs
@@ -126,7 +131,7 @@ def create_batch(type_name, request, authentication=None, before_write=None):
         configuration = batch_type.configuration(request)
         if access.is_restricted(authentication):
             configuration = {**configuration, CREATOR: authentication.user_id}
-        elements = _insert_elements(batch_id, selection, invocations)
+        elements = _insert_slices(batch_id, selection, invocations)
         if elements == 0:
             raise InvalidRequest(batch_type.empty_selection_message)
         seed_definition, monitor_definition, execution_definition = new_id(), new_id(), new_id()
@@ -247,11 +252,10 @@ def run_execution_slice(batch_id, slice_number):
     if batch.execution_start_time is None:
         _mark_execution_started(batch_id, utcnow())
     batch_type = get_batch_type(batch.type)
-    slice_filter = (batch_element_table.c.batch_id == batch_id, batch_element_table.c.slice == slice_number)
-    statement = select(batch_element_table.c.job_id).where(*slice_filter)
+    ids = db.session.execute(select(batch_slice_table.c.job_ids).where(
+        batch_slice_table.c.batch_id == batch_id, batch_slice_table.c.slice == slice_number)).scalar() or []
     if batch_type.slice_position:
-        statement = statement.order_by(batch_element_table.c.job_id)
-    ids = db.session.execute(statement).scalars().all()
+        ids = sorted(ids)
     ids, outside = _within_creator_rights(batch_type, ids, batch.configuration)
     # The batch id travels with the configuration (a set-retries slice marks the jobs it revives, A19).
     configuration = {**batch.configuration, "batchId": batch_id}
@@ -265,8 +269,8 @@ def run_execution_slice(batch_id, slice_number):
         for table in (batch_table, historic_batch_table):
             db.session.execute(update(table).where(table.c.id == batch_id)
                                .values(skipped_elements=table.c.skipped_elements + len(result.missing)))
-    # The slice's elements stay until the batch ends (one DELETE then): deleting them here
-    # cost every slice a second write of its ids, and a slice runs once anyway (its job's lock).
+    # The slice's row stays until the batch ends (one DELETE then): deleting it here would cost
+    # every slice a second write, and a slice runs once anyway (its job's lock).
     return result
 
 
@@ -329,7 +333,7 @@ def _remove_runtime_batch(batch, delete_execution_jobs, keep_job_id=None):
         delete_failed_job_incidents(doomed_ids)
         db.session.execute(delete(job_table).where(c.id.in_(doomed_ids)))
     db.session.execute(delete(job_definition_table).where(job_definition_table.c.id.in_(definitions)))
-    db.session.execute(delete(batch_element_table).where(batch_element_table.c.batch_id == batch["id"]))
+    db.session.execute(delete(batch_slice_table).where(batch_slice_table.c.batch_id == batch["id"]))
     db.session.execute(delete(batch_table).where(batch_table.c.id == batch["id"]))
     db.session.execute(update(historic_batch_table)
                        .where(historic_batch_table.c.id == batch["id"], historic_batch_table.c.end_time.is_(None))

@@ -1,7 +1,7 @@
 """The batch type registry: what differs from one kind of batch to the next.
 
 The engine (app.services.batches.engine) is the same for every batch: it writes the selection
-into ``batch_element`` with one ``INSERT ... SELECT``, seeds execution jobs slice by slice,
+into ``batch_slice`` with one ``INSERT ... SELECT``, seeds execution jobs slice by slice,
 monitors, completes, suspends, deletes and keeps the history. A batch type supplies only the
 four things that differ, as plain functions of its request:
 
