@@ -14,6 +14,9 @@ from benchmarks.processes import VENV_BIN
 
 TASK_LINE = re.compile(r"Task (executor\.\w+)\[[^\]]+\] succeeded in ([0-9.eE+-]+)s")
 WAITING_FRAME = "receive (billiard/pool.py)"  # a pool process waiting for its next task
+# A thread of the executor runtime waiting: for a wake-up or its next beat (threading), or the
+# listener for a notification (select). Their samples are idle time, not work.
+IDLE_LEAVES = ("wait (threading.py)", "wait_for_notification (app/services/executor/runtime.py)")
 # Library frames worth a line of their own: time in the database driver, commits, pool checks.
 PROFILE_FRAMES = ("do_execute (sqlalchemy/engine/default.py)", "do_commit (sqlalchemy/engine/default.py)",
                   "do_ping (sqlalchemy/dialects/postgresql/_psycopg_common.py)",
@@ -118,7 +121,7 @@ def summarise_profile(paths, top=30):
     total = waiting = 0
     for frames, count in _collapsed_samples(paths):
         total += count
-        if any(frame.endswith(WAITING_FRAME) for frame in frames):
+        if any(frame.endswith(WAITING_FRAME) for frame in frames) or frames[-1].endswith(IDLE_LEAVES):
             waiting += count
             continue
         for key in set(frames):
@@ -128,7 +131,8 @@ def summarise_profile(paths, top=30):
     if not working:
         return f"{total} samples, none working"
     lines = [f"{total} samples at 100 Hz over all pool processes; {waiting} ({waiting / total:.0%}) waiting for a "
-             f"task (billiard receive; includes the 0.5 s before the POST and the end), {working} working.",
+             f"task or a wake-up (billiard receive, the runtime threads' waits; includes the 0.5 s before the POST "
+             f"and the end), {working} working.",
              "", "inclusive, % of the working samples, the service's own functions and the database calls:"]
     ranked = sorted(inclusive.items(), key=lambda item: -item[1])
     lines += [f"  {count / working:6.1%}  {key}" for key, count in ranked

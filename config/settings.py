@@ -174,6 +174,11 @@ class BaseConfig:
     # Each worker process polls the database this often when no hint woke it: due timers, jobs
     # of dead workers, work whose broker hint was lost (a Redis restart loses them all).
     JOB_SWEEP_INTERVAL_SECONDS = env_float("JOB_SWEEP_INTERVAL_SECONDS", 5.0, minimum=0.1)
+    # PostgreSQL only: every commit that makes work visible also sends NOTIFY jobservice_wake,
+    # and every worker process LISTENs on a connection of its own, so an idle worker starts
+    # within milliseconds instead of after the broker's hops. Turn it off behind a pooler in
+    # transaction mode (PgBouncer), where LISTEN does not work: the broker hint still wakes them.
+    JOB_WAKE_NOTIFY = env_bool("JOB_WAKE_NOTIFY", True)
     # Each worker process writes its heartbeat this often ...
     JOB_HEARTBEAT_INTERVAL_SECONDS = env_float("JOB_HEARTBEAT_INTERVAL_SECONDS", 2.0, minimum=0.1)
     # ... and is dead once it is this late: its jobs go to the next live worker's round.

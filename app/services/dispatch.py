@@ -6,12 +6,19 @@ not committed yet): services mark the session with :func:`wake_executor_after_co
 ``after_commit`` listener sends one hint per transaction. A hint that cannot be sent (broker
 down) is only logged: the workers' periodic sweep finds the work in the database anyway, which
 is where recovery lives.
+
+On PostgreSQL the same transaction also sends ``NOTIFY jobservice_wake`` (spec A25): PostgreSQL
+delivers it at the commit, and never for a rollback, to every worker process's listener
+(app.services.executor.runtime), which wakes its executor at once, without the broker's hops
+(Redis, the Celery consumer, the pool's pipe). The broker hint is still sent: it is what wakes
+workers behind a transaction-mode pooler (PgBouncer), where LISTEN does not work and
+``JOB_WAKE_NOTIFY`` is turned off.
 """
 
 import logging
 
 from flask import current_app, has_app_context
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from app.core.names import TASK_ACQUIRE
@@ -19,6 +26,9 @@ from app.core.names import TASK_ACQUIRE
 log = logging.getLogger(__name__)
 
 _WAKE_FLAG = "jobservice.wake_executor"
+# The PostgreSQL channel the workers LISTEN on for wake-ups.
+WAKE_CHANNEL = "jobservice_wake"
+_NOTIFY = text(f"SELECT pg_notify('{WAKE_CHANNEL}', '')")
 
 
 def get_dispatcher():
@@ -26,8 +36,18 @@ def get_dispatcher():
     return current_app.extensions["dispatcher"]
 
 
+def notify_enabled(bind):
+    """True when wake-ups also travel as a PostgreSQL NOTIFY (``JOB_WAKE_NOTIFY``, PostgreSQL only)."""
+    return has_app_context() and current_app.config["JOB_WAKE_NOTIFY"] and bind.dialect.name == "postgresql"
+
+
 def wake_executor_after_commit(session):
-    """Ask the workers to acquire jobs once the current transaction has committed."""
+    """Ask the workers to acquire jobs once the current transaction has committed.
+
+    On PostgreSQL the wake-up NOTIFY is sent in the transaction now (once per transaction), so
+    that the commit itself delivers it."""
+    if not session.info.get(_WAKE_FLAG) and notify_enabled(session.get_bind()):
+        session.execute(_NOTIFY)
     session.info[_WAKE_FLAG] = True
 
 

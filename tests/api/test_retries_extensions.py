@@ -307,3 +307,40 @@ def test_by_process_refusals_write_nothing(app, client, instances, body, message
                 else client.post("/engine-rest/process-instance/job-retries", json=body))
     assert_400(response, message)
     assert table_counts(app) == before
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+def test_preview_scanned_in_ranges_of_pages_answers_as_one_scan(app, client, targets, monkeypatch, parts):
+    """PostgreSQL scans a large selection in ranges of the table's pages side by side and sums
+    their groups: the answer is the one scan's, on every count (SQLite answers as always)."""
+    from sqlalchemy import text
+
+    from app.services.batches import preview
+
+    for index in range(300):
+        targets(1, retries=0, exceptionMessage=f"error {index % 7}", activityId=f"activity {index % 30}",
+                tenantId=None if index % 4 == 0 else f"t{index % 3}")
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("ANALYZE job"))  # relpages, which the ranges are cut from
+            db.session.commit()
+            assert db.session.execute(text("SELECT relpages FROM pg_class WHERE oid = 'job'::regclass")
+                                      ).scalar() >= parts
+        db.session.remove()
+    body = {"retries": 1, "jobQuery": {"noRetriesLeft": True}}
+    monkeypatch.setattr(preview, "SPLIT_MIN_PAGES", 10**9)
+    whole = client.post("/engine-rest/job/retries/preview", json=body).get_json()
+    monkeypatch.setattr(preview, "SPLIT_MIN_PAGES", 0)
+    monkeypatch.setattr(preview, "SCAN_PARTS", parts)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            assert len(preview._page_ranges()) == parts
+        db.session.remove()
+    split = client.post("/engine-rest/job/retries/preview", json=body).get_json()
+    assert split["count"] == whole["count"] == 300
+    for key in ("byExceptionMessage", "byActivityId", "byJobDefinitionId", "byTenantId"):
+        assert split[key] == whole[key]
+    assert {item["value"]: item["count"] for item in split["byExceptionMessage"]} == {
+        f"error {n}": len([i for i in range(300) if i % 7 == n]) for n in range(7)}
+    assert {item["value"]: item["count"] for item in split["byTenantId"]} == {"t0": 75, "t1": 75, "t2": 75, None: 75}
+    assert len(split["byActivityId"]) == 20

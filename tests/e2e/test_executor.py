@@ -207,3 +207,22 @@ def test_sigterm_to_every_process_of_a_worker_lets_the_running_job_finish_and_re
     assert not running & left, "the child that ran the job retired its row"
     held = db_session.execute(select(Job.id).where(Job.lock_owner.in_(left))).all() if left else []
     assert held == [], "no job is held by a row left behind"
+
+
+def test_a_commit_wakes_an_idle_worker_through_notify_without_any_broker_hint(
+        app, e2e_app, e2e_client, start_worker, monkeypatch):
+    """The broker hint is dropped and the sweep is a minute away: only the wake-up NOTIFY sent
+    with the ingestion's commit can start the job within seconds (spec A25)."""
+    if not is_postgres(app):
+        pytest.skip("LISTEN/NOTIFY exists on PostgreSQL only")
+    start_worker(JOB_SWEEP_INTERVAL_SECONDS=60.0)
+
+    class DroppedHints:
+        def send(self, name, args=(), countdown=None, expires=None):
+            pass
+
+    monkeypatch.setitem(e2e_app.extensions, "dispatcher", DroppedHints())
+    for _ in range(3):
+        created = e2e_client.post("/api/jobs", json=[{"handlerType": "demo.noop"}]).get_json()
+        wait_for(lambda: job_or_none(e2e_client, created[0]["id"]) is None, timeout=5,
+                 message="the job to run on the NOTIFY alone")

@@ -157,11 +157,14 @@ def create_batch(type_name, request, authentication=None, before_write=None):
         if batch_type.log_creation is not None:
             batch_type.log_creation(request, elements)
         wake_executor_after_commit(db.session)
+        # Read back before the commit: a small batch can be done, and its runtime row gone,
+        # before this request could read it after the commit.
+        batch = get_batch_row(batch_id)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    return get_batch_row(batch_id)
+    return batch
 
 
 def _insert_batch_job(batch_id, definition_id, handler_type, configuration, suspended, due_date=None):

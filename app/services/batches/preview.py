@@ -6,15 +6,31 @@ itself, so whatever narrows that selection narrows the preview too. The answer: 
 exist in it, the explicit ids that match no job, the 20 most frequent exception messages,
 activities, job definitions and tenants with their counts, and a few job ids.
 
-On PostgreSQL the four breakdowns and the count are ONE scan of the selection: ``GROUP BY
-GROUPING SETS`` aggregates the four columns side by side in hash tables, and a window keeps
-each set's 20 largest groups in the database. SQLite, which has no grouping sets, runs one
-``GROUP BY ... ORDER BY count DESC LIMIT 20`` per breakdown.
+On PostgreSQL the four breakdowns and the count are ONE statement reading the selection once:
+``GROUP BY GROUPING SETS`` aggregates the four columns side by side in hash tables, over two
+ranges of the table's pages that PostgreSQL scans in parallel (it never parallelises one
+GROUPING SETS scan), and a top-N sort keeps each set's 20 largest groups in the database.
+SQLite, which has no grouping sets, runs one ``GROUP BY ... ORDER BY count DESC LIMIT 20`` per
+breakdown.
 """
 
 import json
 
-from sqlalchemy import String, and_, bindparam, false, func, literal, or_, select, true, tuple_, union_all
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+    union_all,
+)
 
 from app.core.errors import InvalidRequest
 from app.extensions import db
@@ -64,25 +80,51 @@ def _order(column, count):
     return [count.desc(), column.is_(None), column]
 
 
+# The selection is scanned in this many parts, each a range of the job table's pages: PostgreSQL
+# never runs GROUPING SETS in parallel, but it runs the parts of a UNION ALL side by side
+# (Parallel Append), one process each, and sums their groups.
+SCAN_PARTS = 2
+# Below this many pages one scan is cheaper than starting parallel workers.
+SPLIT_MIN_PAGES = 128
+
+
+def _page_ranges():
+    """``ctid`` conditions splitting the job table into SCAN_PARTS ranges of pages, from the
+    planner's page count (the last range is open-ended, so a stale count never loses a row)."""
+    pages = db.session.execute(text("SELECT relpages FROM pg_class WHERE oid = 'job'::regclass")).scalar() or 0
+    ctid = literal_column("job.ctid")
+    if pages < max(SPLIT_MIN_PAGES, SCAN_PARTS):
+        return [true()]
+    bounds = [literal_column(f"'({pages * part // SCAN_PARTS},0)'::tid") for part in range(1, SCAN_PARTS)]
+    ranges = [ctid < bounds[0]]
+    ranges += [and_(ctid >= low, ctid < high) for low, high in zip(bounds, bounds[1:])]
+    return ranges + [ctid >= bounds[-1]]
+
+
 def _breakdowns_grouping_sets(where):
     """PostgreSQL: ``{key: [(value, count)]}`` and the count, from one scan of the selection.
 
-    The grouping sets' rows are materialised once (a CTE read five times); each breakdown takes
-    its 20 largest groups with a top-N sort (no full sort, even when every job has a message of
-    its own), and the count is the sum of the smallest set's groups (the tenants).
+    Each range of pages is aggregated by ``GROUP BY GROUPING SETS`` (the four columns side by
+    side in hash tables), the parts' groups are summed, and each breakdown takes its 20 largest
+    groups with a top-N sort (no full sort, even when every job has a message of its own); the
+    count is the sum of the smallest set's groups (the tenants).
     """
     columns = [job_table.c[name] for _, name in BREAKDOWNS]
-    sets = (select(*columns, func.grouping(*columns).label("grouping_id"), func.count().label("n"))
-            .where(where).group_by(func.grouping_sets(*[tuple_(column) for column in columns]))
-            .cte("sets"))
+    # In a row of set i only column i is grouped, the others are NULL: coalesce gives its value.
+    parts = union_all(*[
+        select(func.grouping(*columns).label("grouping_id"), func.coalesce(*columns).label("value"),
+               func.count().label("n"))
+        .where(where, pages).group_by(func.grouping_sets(*[tuple_(column) for column in columns]))
+        for pages in _page_ranges()]).subquery("parts")
+    sets = (select(parts.c.grouping_id, parts.c.value, func.sum(parts.c.n).label("n"))
+            .group_by(parts.c.grouping_id, parts.c.value).cte("sets"))
     width = len(columns)
     branches = []
-    for index, (_, name) in enumerate(BREAKDOWNS):
+    for index, _ in enumerate(BREAKDOWNS):
         # grouping() sets a bit for each column NOT grouped: set i leaves only bit (width-1-i) clear.
         only_this = (1 << width) - 1 - (1 << (width - 1 - index))
-        value = sets.c[name]
-        top = (select(literal(index).label("breakdown"), value.label("value"), sets.c.n.label("n"))
-               .where(sets.c.grouping_id == only_this).order_by(*_order(value, sets.c.n)).limit(TOP)
+        top = (select(literal(index).label("breakdown"), sets.c.value, sets.c.n)
+               .where(sets.c.grouping_id == only_this).order_by(*_order(sets.c.value, sets.c.n)).limit(TOP)
                .subquery(f"top_{index}"))
         # The order again over the 20 rows, as a column: a UNION ALL keeps no order of its own.
         rank = func.row_number().over(order_by=_order(top.c.value, top.c.n)).label("rank")
@@ -98,7 +140,7 @@ def _breakdowns_grouping_sets(where):
         if breakdown < 0:
             count = int(n)
         else:
-            result[BREAKDOWNS[breakdown][0]].append((value, n))
+            result[BREAKDOWNS[breakdown][0]].append((value, int(n)))
     return result, count
 
 

@@ -1,7 +1,7 @@
 """The executor runtime of one worker process: rounds, heartbeats and the sweep.
 
 Every process that executes jobs (each Celery pool child, see workers/celery_app.py) runs one
-:class:`ExecutorRuntime` with two threads:
+:class:`ExecutorRuntime` with two threads (three on PostgreSQL):
 
 * **The executor thread** sleeps until it is woken (a broker hint, a commit in this process)
   or until ``JOB_SWEEP_INTERVAL_SECONDS`` pass (the sweep), then runs rounds until a round
@@ -12,6 +12,11 @@ Every process that executes jobs (each Celery pool child, see workers/celery_app
   ``JOB_ACQUISITION_SIZE`` jobs): many fast jobs per statement, few slow ones, so that a long
   round never sits on jobs other processes could run, and a job of higher priority that
   arrives meanwhile waits about one round at most.
+* **The listener thread** (PostgreSQL, ``JOB_WAKE_NOTIFY``) waits on a connection of its own
+  that LISTENs for the wake-up NOTIFY every commit that makes work visible sends
+  (app.services.dispatch), and wakes the executor thread the moment one arrives: an idle
+  worker starts a new job within milliseconds, with no broker hop. After a reconnect it wakes
+  the executor once, since notifications sent meanwhile are lost.
 * **The heartbeat thread** rewrites this worker's row every ``JOB_HEARTBEAT_INTERVAL_SECONDS``,
   keeps the locks of the jobs it holds from expiring while a long handler runs, and, every
   sweep interval, notices dead workers and purges their rows once their locks have expired.
@@ -31,6 +36,7 @@ still locked by this worker; whatever was half done was rolled back).
 import ctypes
 import logging
 import os
+import select as io_select
 import threading
 import time
 from collections import deque
@@ -45,6 +51,7 @@ from app.core.names import TASK_ACQUIRE
 from app.extensions import db
 from app.models.tables import worker_table
 from app.services import job_log
+from app.services.dispatch import WAKE_CHANNEL, notify_enabled
 from app.services.executor import workers
 from app.services.executor.acquire import acquire_round
 from app.services.executor.execute import record_failure, run_job
@@ -60,6 +67,8 @@ STOP_GRACE_SECONDS = 10.0
 MAX_BACKOFF_SECONDS = 10.0
 # A broker hint expires after this long: the sweep finds the work anyway.
 HINT_EXPIRES_SECONDS = 60
+# The listener thread looks at the stop flag this often while no notification comes.
+LISTEN_POLL_SECONDS = 1.0
 
 
 # Exit status of a worker process that gave up a handler stuck past its hard time limit.
@@ -100,8 +109,9 @@ class LocalWakeDispatcher:
 class _FailureLog:
     """Logs the first failure of a streak and the recovery, not every retry in between."""
 
-    def __init__(self, what):
+    def __init__(self, what, expected=()):
         self.what = what
+        self.expected = (DBAPIError, *expected)  # outages: one line, no traceback
         self.failures = 0
 
     def failed(self, error):
@@ -110,7 +120,7 @@ class _FailureLog:
             # An outage explains itself in one line; anything else is a bug and needs its traceback.
             log.warning("%s failed (%s: %s); retrying with backoff", self.what, type(error).__name__,
                         str(error).strip().splitlines()[0] if str(error).strip() else "",
-                        exc_info=not isinstance(error, DBAPIError))
+                        exc_info=not isinstance(error, self.expected))
         else:
             log.debug("%s failed again (%d in a row): %s", self.what, self.failures, error)
         return min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** (self.failures - 1))
@@ -119,6 +129,14 @@ class _FailureLog:
         if self.failures:
             log.warning("%s works again after %d failed attempts", self.what, self.failures)
         self.failures = 0
+
+
+def _close_quietly(connection):
+    if connection is not None:
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - a broken connection is gone anyway
+            log.debug("closing the listener's connection failed", exc_info=True)
 
 
 class ExecutorRuntime:
@@ -149,6 +167,7 @@ class ExecutorRuntime:
         self._exit = os._exit  # replaced in tests
         self._executor_thread = None
         self._heartbeat_thread = None
+        self._listener_thread = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -164,6 +183,12 @@ class ExecutorRuntime:
         self._heartbeat_thread.start()
         self._wake.set()  # run a round at once: work may have waited while no worker ran
         self._executor_thread.start()
+        with self.app.app_context():
+            listen = notify_enabled(db.engine)
+        if listen:
+            self._listener_thread = threading.Thread(target=self._listen_loop, name="jobservice-listener",
+                                                     daemon=True)
+            self._listener_thread.start()
         log.debug("executor runtime %s started", self.worker_id)
         return self
 
@@ -195,6 +220,8 @@ class ExecutorRuntime:
         self._heartbeat_stop.set()
         if self._heartbeat_thread is not None:
             self._heartbeat_thread.join(grace)
+        if self._listener_thread is not None:
+            self._listener_thread.join(min(grace, LISTEN_POLL_SECONDS + 1))
         self._idle.set()  # a hint still holding its pool child returns
         with self._lock:
             leftover = [job.id for job in self._round][1 if stuck else 0:]
@@ -331,6 +358,52 @@ class ExecutorRuntime:
             self._broker_quiet_until = time.monotonic() + self.config["JOB_SWEEP_INTERVAL_SECONDS"]
             log.warning("could not send a wake-up hint to the broker (%s); the other workers' sweeps find the work",
                         error)
+
+    # --- the listener thread -------------------------------------------------------------------
+
+    def _listen_loop(self):
+        with self.app.app_context():
+            driver_error = db.engine.dialect.loaded_dbapi.Error
+        failures = _FailureLog(f"wake-up listener of worker {self.worker_id}", expected=(driver_error, OSError))
+        connection = None
+        while not self._stopping.is_set():
+            try:
+                if connection is None:
+                    connection = self._listen_connection()
+                    failures.succeeded()
+                    self.wake()  # what was notified while nobody listened is lost: look once
+                if self.wait_for_notification(connection, LISTEN_POLL_SECONDS):
+                    self.wake()
+            except Exception as error:  # noqa: BLE001 - database outage: reconnect with backoff
+                _close_quietly(connection)
+                connection = None
+                self._stopping.wait(failures.failed(error))
+        _close_quietly(connection)
+
+    def _listen_connection(self):
+        """A DBAPI connection of its own (not the pool's: it is held for good), in autocommit
+        mode, LISTENing on the wake-up channel; the pool's connect arguments apply."""
+        with self.app.app_context():
+            engine = db.engine
+        args, options = engine.dialect.create_connect_args(engine.url)
+        options.update(self.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("connect_args", {}))
+        connection = engine.dialect.loaded_dbapi.connect(*args, **options)
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(f"LISTEN {WAKE_CHANNEL}")
+        return connection
+
+    @staticmethod
+    def wait_for_notification(connection, timeout):
+        """True when at least one notification arrived within ``timeout`` seconds (all that
+        arrived are consumed: one wake-up covers them). Raises when the connection broke."""
+        readable, _, _ = io_select.select([connection], [], [], timeout)
+        if not readable:
+            return False
+        connection.poll()
+        arrived = bool(connection.notifies)
+        connection.notifies.clear()
+        return arrived
 
     # --- the heartbeat thread ------------------------------------------------------------------
 
