@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 _WAKE_FLAG = "jobservice.wake_executor"
 # The PostgreSQL channel the workers LISTEN on for wake-ups.
 WAKE_CHANNEL = "jobservice_wake"
-_NOTIFY = text(f"SELECT pg_notify('{WAKE_CHANNEL}', '')")
+WAKE_NOTIFY = text(f"SELECT pg_notify('{WAKE_CHANNEL}', '')")
 
 
 def get_dispatcher():
@@ -47,7 +47,7 @@ def wake_executor_after_commit(session):
     On PostgreSQL the wake-up NOTIFY is sent in the transaction now (once per transaction), so
     that the commit itself delivers it."""
     if not session.info.get(_WAKE_FLAG) and notify_enabled(session.get_bind()):
-        session.execute(_NOTIFY)
+        session.execute(WAKE_NOTIFY)
     session.info[_WAKE_FLAG] = True
 
 

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.core.dates import utcnow
@@ -151,3 +152,20 @@ def test_missing_ids_are_reported_and_the_others_updated(app, make_jobs):
 def test_empty_id_list_is_a_no_op(app):
     result = apply(app, [], 3)
     assert result.updated == [] and result.missing == []
+
+
+def test_a_slices_incident_delete_probes_the_index_instead_of_reading_every_incident(app, app_context):
+    """At 1,000 jobs PostgreSQL's default random_page_cost planned a scan of every incident;
+    the DELETE now runs with the cost of cached pages (app.services.incidents)."""
+    from sqlalchemy import text
+
+    from app.services.incidents import MANY_JOBS, delete_failed_job_incidents
+    from tests.conftest import is_postgres
+
+    if not is_postgres(app):
+        pytest.skip("a PostgreSQL planner setting")
+    delete_failed_job_incidents([f"j{n}" for n in range(MANY_JOBS)])
+    assert db.session.execute(text("SHOW random_page_cost")).scalar() == "1.1"
+    db.session.rollback()
+    assert db.session.execute(text("SHOW random_page_cost")).scalar() != "1.1"  # SET LOCAL: this transaction only
+    db.session.rollback()

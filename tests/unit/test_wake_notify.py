@@ -87,3 +87,24 @@ def test_the_runtime_listener_wakes_the_executor_on_a_notify_and_stops(app):
         runtime._stopping.set()
         thread.join(5)
     assert not thread.is_alive()
+
+
+def test_with_notify_a_full_round_wakes_the_others_by_notify_and_commits_send_no_broker_hint(
+        app, app_context, make_jobs, listener, dispatched, monkeypatch):
+    from app.core.names import TASK_ACQUIRE
+    from app.services.executor.runtime import LocalWakeDispatcher
+
+    monkeypatch.setitem(app.config, "JOB_ACQUISITION_SIZE", 2)
+    make_jobs(*[{"id": f"n{n}"} for n in range(3)])
+    assert listener() == 1  # the ingestion's own commit
+    runtime = ExecutorRuntime(app, worker_id="w-notify-fan")
+    runtime.notifies = True
+    runtime._job_seconds = 0.0001
+    dispatched.clear()
+    assert runtime.run_rounds() == 3  # a full round of 2, then a short one of 1
+    runtime.close_connection()
+    assert dispatched.sent == [], "no broker hint where wake-ups travel as NOTIFY"
+    assert listener() == 1
+    # A commit inside the worker has notified everyone itself: it only wakes this runtime.
+    LocalWakeDispatcher(runtime, dispatched).send(TASK_ACQUIRE, expires=60)
+    assert runtime._wake.is_set() and not runtime._fan_out

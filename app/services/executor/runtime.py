@@ -24,9 +24,11 @@ Every process that executes jobs (each Celery pool child, see workers/celery_app
   app.services.executor.acquire).
 
 When a round is full, or a commit in this process made work visible (a seed created execution
-jobs, a failure left retries), the runtime sends ONE ``executor.acquire`` hint through the
-broker at its next round, so that idle processes elsewhere join in; the commits of this process
-only wake its own executor (:class:`LocalWakeDispatcher`), never one broker message each.
+jobs, a failure left retries), the runtime sends ONE wake-up at its next round, so that idle
+processes elsewhere join in: a NOTIFY where wake-ups travel that way (a commit's own NOTIFY has
+already told everyone, so only a full round sends one), else an ``executor.acquire`` hint
+through the broker; the commits of this process only wake its own executor
+(:class:`LocalWakeDispatcher`), never one broker message each.
 
 Both threads survive database and broker outages: a failed attempt is logged once, retried with
 a growing pause, and the round that was interrupted resumes where it stopped (its jobs are
@@ -51,7 +53,7 @@ from app.core.names import TASK_ACQUIRE
 from app.extensions import db
 from app.models.tables import worker_table
 from app.services import job_log
-from app.services.dispatch import WAKE_CHANNEL, notify_enabled
+from app.services.dispatch import WAKE_CHANNEL, WAKE_NOTIFY, notify_enabled
 from app.services.executor import workers
 from app.services.executor.acquire import acquire_round
 from app.services.executor.execute import record_failure, run_job
@@ -101,7 +103,8 @@ class LocalWakeDispatcher:
 
     def send(self, name, args=(), countdown=None, expires=None):
         if name == TASK_ACQUIRE and not args and countdown is None:
-            self.runtime.wake(fan_out=True)
+            # With the wake-up NOTIFY the commit itself has told every worker already.
+            self.runtime.wake(fan_out=not self.runtime.notifies)
             return
         self.broker.send(name, args=args, countdown=countdown, expires=expires)
 
@@ -168,6 +171,7 @@ class ExecutorRuntime:
         self._executor_thread = None
         self._heartbeat_thread = None
         self._listener_thread = None
+        self.notifies = False  # wake-ups travel as a PostgreSQL NOTIFY (set by start)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -184,8 +188,8 @@ class ExecutorRuntime:
         self._wake.set()  # run a round at once: work may have waited while no worker ran
         self._executor_thread.start()
         with self.app.app_context():
-            listen = notify_enabled(db.engine)
-        if listen:
+            self.notifies = notify_enabled(db.engine)
+        if self.notifies:
             self._listener_thread = threading.Thread(target=self._listen_loop, name="jobservice-listener",
                                                      daemon=True)
             self._listener_thread.start()
@@ -299,7 +303,7 @@ class ExecutorRuntime:
                     self._leased_at = time.monotonic()
                 if len(jobs) >= size:
                     self._fan_out = True  # more work is probably waiting: let the others in
-            self._send_fan_out_hint()
+            self._send_fan_out_hint(autocommit)
             while self._round and not self._stopping.is_set():
                 self._run_next(autocommit)
                 ran += 1
@@ -345,10 +349,15 @@ class ExecutorRuntime:
                     # is still pending, so that it cannot surface in the finishing code.
                     _raise_in_thread(threading.get_ident(), None)
 
-    def _send_fan_out_hint(self):
+    def _send_fan_out_hint(self, autocommit=None):
+        """One wake-up for the other workers: a NOTIFY on the executor's autocommit connection
+        where the runtime listens for them, else a broker hint."""
         if not self._fan_out or time.monotonic() < self._broker_quiet_until:
             return
         self._fan_out = False
+        if self.notifies and autocommit is not None:
+            autocommit.execute(WAKE_NOTIFY)  # a database error propagates as any round's does
+            return
         broker = self._broker or self.app.extensions["dispatcher"]
         try:
             broker.send(TASK_ACQUIRE, expires=HINT_EXPIRES_SECONDS)
