@@ -5,7 +5,8 @@ HTTP, against raw SQL doing the same work on the same rows, measured in the same
 (b)  the ids fetched, then UPDATEs by id in slices of 1,000, one transaction, rolled back;
 (d)  (b) plus each slice's failedJob incident DELETE;
 (c)  the product's own slice statements, captured from a worker behind the SQL tap, replayed
-     per slice, rolled back;
+     per slice with the slice's ids in place of its ids or of the subquery reading its stored
+     ids, rolled back;
 (e)  one raw statement doing all the work (retries + incident resolution), rolled back;
 (f)  (d) in slices of 1,000 on 2 parallel connections, each slice committed (the floor of P1).
 
@@ -52,8 +53,11 @@ ONE_STATEMENT_WITH_INCIDENTS = (
     "DELETE FROM incident WHERE incident_type = 'failedJob' AND configuration IN (SELECT id FROM revived)")
 SLICE_UPDATE = "UPDATE job SET retries = 3, revision = revision + 1 WHERE id = ANY(%s)"
 SLICE_INCIDENT_DELETE = "DELETE FROM incident WHERE incident_type = 'failedJob' AND configuration = ANY(%s)"
-PRODUCT_SLICE_STATEMENT = re.compile(r"^\s*(UPDATE job\b|DELETE FROM incident\b)")
+PRODUCT_SLICE_STATEMENT = re.compile(r"^\s*(UPDATE job\b|DELETE FROM incident\b|WITH revived AS \(UPDATE job\b)")
 ARRAY_OF_IDS = re.compile(r"ARRAY\[(?:'[^']*'(?:,\s*)?)+\]")
+# A slice applied on its stored ids (PostgreSQL, app.services.jobs.retries.revive_stored_ids):
+# the subquery reading them becomes the replayed slice's ids.
+STORED_IDS = re.compile(r"\(SELECT batch_slice\.job_ids\s+FROM batch_slice\s+WHERE [^)]*\)")
 ID_LIST_IN_PLAN = re.compile(r"'\{[^}]*\}'")
 
 
@@ -112,7 +116,10 @@ def replay_product_slices(url, templates, expected):
             for part in _slices(ids):
                 for template in templates:
                     cursor.execute(template, (part,))
-                    updated += cursor.rowcount if template.lstrip().startswith("UPDATE") else 0
+                    if template.lstrip().startswith("WITH revived"):
+                        updated += cursor.fetchone()[0]  # (jobs revived, incidents resolved)
+                    elif template.lstrip().startswith("UPDATE"):
+                        updated += cursor.rowcount
         seconds = time.perf_counter() - started
         conn.rollback()
     if updated != expected:
@@ -169,12 +176,15 @@ def capture_slice_statements(bench, ids):
         finally:
             client.close()
             stack.stop()
-        statements = [sql for sql in tap.take() if PRODUCT_SLICE_STATEMENT.match(sql) and f"'{ids[0]}'" in sql]
+        statements = [sql for sql in tap.take() if PRODUCT_SLICE_STATEMENT.match(sql)
+                      and (f"'{ids[0]}'" in sql or STORED_IDS.search(sql))]
     with connection(bench.url) as conn:
         datagen.restore_failed(conn, ids)
-    templates = [ARRAY_OF_IDS.subn("%s", sql.replace("%", "%%"), count=1) for sql in statements]
+    templates = [(STORED_IDS if STORED_IDS.search(sql) else ARRAY_OF_IDS).subn("%s", sql.replace("%", "%%"), count=1)
+                 for sql in statements]
     if not templates or any(count != 1 for _, count in templates):
-        raise BenchError(f"no slice statement with the slice's ids as one ARRAY[...] among {len(statements)}")
+        raise BenchError(f"no slice statement with the slice's ids as one ARRAY[...] or its stored ids among "
+                         f"{len(statements)}")
     return [template for template, _ in templates]
 
 

@@ -21,6 +21,17 @@ from app.services.executor.execute import execute_job
 from app.services.jobs import retries as retries_service
 from tests.support import drain_jobs, run_one
 
+
+def per_id_slices(monkeypatch):
+    """Slices through apply_slice (ids in Python) even on PostgreSQL, where a plain set-retries
+    slice runs on its stored ids: for the tests that make set_job_retries fail per id."""
+    import dataclasses
+
+    from app.services.batches import types
+
+    plain = types.get_batch_type(BATCH_TYPE_SET_JOB_RETRIES)
+    monkeypatch.setitem(types._TYPES, BATCH_TYPE_SET_JOB_RETRIES, dataclasses.replace(plain, apply_stored_slice=None))
+
 # --- helpers --------------------------------------------------------------------------------
 
 
@@ -292,6 +303,7 @@ def test_failed_execution_job_keeps_the_batch_until_retried(
             raise RuntimeError("simulated database hiccup")
         return original(job_ids, retries, due_date, **options)
 
+    per_id_slices(monkeypatch)
     monkeypatch.setattr(set_job_retries_type, "set_job_retries", failing)
     outcomes = drain_jobs()
     assert [outcome for _, outcome in outcomes].count("failed") == 3
@@ -334,6 +346,7 @@ def test_execution_job_failing_once_is_retried(client, app_context, monkeypatch,
             raise RuntimeError("first call fails")
         return original(job_ids, retries, due_date, **options)
 
+    per_id_slices(monkeypatch)
     monkeypatch.setattr(set_job_retries_type, "set_job_retries", flaky)
     outcomes = [outcome for _, outcome in drain_jobs()]
     assert outcomes.count("failed") == 1
@@ -427,6 +440,7 @@ def test_delete_batch_with_failed_execution_job_removes_its_incident(
     def failing(*args, **kwargs):
         raise RuntimeError("nope")
 
+    per_id_slices(monkeypatch)
     monkeypatch.setattr(set_job_retries_type, "set_job_retries", failing)
     drain_jobs()
     execution = job_rows(batch["batchJobDefinitionId"])[0]
@@ -612,6 +626,7 @@ def test_failed_execution_job_retried_over_rest(client, app_context, monkeypatch
     def failing(*args, **kwargs):
         raise RuntimeError("down")
 
+    per_id_slices(monkeypatch)
     monkeypatch.setattr(set_job_retries_type, "set_job_retries", failing)
     drain_jobs()
     failed = job_rows(batch["batchJobDefinitionId"])[0]
@@ -627,3 +642,49 @@ def test_failed_execution_job_retried_over_rest(client, app_context, monkeypatch
     drain_jobs()
     assert client.get(f"/engine-rest/batch/{batch['id']}").status_code == 404
     assert target_job(ids[0])["retries"] == 5
+
+
+def test_a_plain_set_retries_slice_runs_on_its_stored_ids_and_counts_what_is_gone(
+        app, client, app_context, batch_config, targets, monkeypatch):
+    """PostgreSQL: one statement per slice on the slice's stored ids (retries, revived-by mark,
+    incidents resolved), no id through Python; the same effects as the per-id path."""
+    from tests.conftest import is_postgres
+
+    if not is_postgres(app):
+        pytest.skip("the stored-ids path exists on PostgreSQL only")
+    batch_config(INVOCATIONS_PER_BATCH_JOB=4)
+    ids = targets(6, retries=0)  # failed, each with its failedJob incident
+    assert all(len(incidents_of(job_id)) == 1 for job_id in ids)
+    per_id_calls = []
+    original = set_job_retries_type.set_job_retries
+    monkeypatch.setattr(set_job_retries_type, "set_job_retries",
+                        lambda *args, **kwargs: per_id_calls.append(args) or original(*args, **kwargs))
+    batch = create_batch(client, retries=2, jobIds=ids + ["gone-1", "gone-2"])
+    drain_jobs()
+    assert per_id_calls == []
+    assert all(target_job(job_id)["retries"] == 2 for job_id in ids)
+    assert all(target_job(job_id)["revived_by_batch_id"] == batch["id"] for job_id in ids)
+    assert all(incidents_of(job_id) == [] for job_id in ids)
+    history = client.get(f"/engine-rest/history/batch/{batch['id']}").get_json()
+    assert history["endTime"] is not None and history["skippedElements"] == 2 and history["elements"] == 8
+
+
+def test_a_stored_ids_slice_that_fails_leaves_its_jobs_untouched_and_the_batch_open(
+        app, client, app_context, batch_config, targets, monkeypatch):
+    from app.services.jobs import retries as retries_module
+    from tests.conftest import is_postgres
+
+    if not is_postgres(app):
+        pytest.skip("the stored-ids path exists on PostgreSQL only")
+    batch_config(INVOCATIONS_PER_BATCH_JOB=10, DEFAULT_JOB_RETRIES=1, JOB_RETRY_DELAY_SECONDS=0.0)
+    ids = targets(3, retries=0)
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("simulated database hiccup")
+
+    monkeypatch.setattr(set_job_retries_type, "revive_stored_ids", failing)
+    batch = create_batch(client, retries=4, jobIds=ids)
+    assert [outcome for _, outcome in drain_jobs()].count("failed") == 1
+    assert all(target_job(job_id)["retries"] == 0 for job_id in ids)
+    assert client.get(f"/engine-rest/batch/{batch['id']}").status_code == 200
+    monkeypatch.setattr(set_job_retries_type, "revive_stored_ids", retries_module.revive_stored_ids)

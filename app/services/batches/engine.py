@@ -244,7 +244,8 @@ def _mark_execution_started(batch_id, now):
 def run_execution_slice(batch_id, slice_number):
     """Apply the batch's type to one slice; missing jobs are skipped and counted (A10).
 
-    Returns the type's SliceResult; a slice whose batch was deleted meanwhile does nothing.
+    Returns the type's SliceResult (empty when the type applied the slice on its stored ids, in
+    the database); a slice whose batch was deleted meanwhile does nothing.
     """
     b = batch_table.c
     batch = db.session.execute(
@@ -255,26 +256,37 @@ def run_execution_slice(batch_id, slice_number):
     if batch.execution_start_time is None:
         _mark_execution_started(batch_id, utcnow())
     batch_type = get_batch_type(batch.type)
-    ids = db.session.execute(select(batch_slice_table.c.job_ids).where(
-        batch_slice_table.c.batch_id == batch_id, batch_slice_table.c.slice == slice_number)).scalar() or []
+    # The batch id travels with the configuration (a set-retries slice marks the jobs it revives, A19).
+    configuration = {**batch.configuration, "batchId": batch_id}
+    this_slice = (batch_slice_table.c.batch_id == batch_id, batch_slice_table.c.slice == slice_number)
+    if batch_type.apply_stored_slice is not None and is_postgres() and CREATOR not in configuration:
+        stored_ids = select(batch_slice_table.c.job_ids).where(*this_slice).scalar_subquery()
+        updated = batch_type.apply_stored_slice(stored_ids, configuration)
+        if updated is not None:
+            size = db.session.execute(select(batch_slice_table.c.size).where(*this_slice)).scalar() or 0
+            _count_skipped(batch_id, size - updated)
+            return SliceResult()  # the ids stayed in the database
+    ids = db.session.execute(select(batch_slice_table.c.job_ids).where(*this_slice)).scalar() or []
     if batch_type.slice_position:
         ids = sorted(ids)
     ids, outside = _within_creator_rights(batch_type, ids, batch.configuration)
-    # The batch id travels with the configuration (a set-retries slice marks the jobs it revives, A19).
-    configuration = {**batch.configuration, "batchId": batch_id}
     if batch_type.slice_position:
         position = SlicePosition(offset=slice_number * batch.invocations_per_batch_job, total=batch.element_count)
         result = batch_type.apply_slice(ids, configuration, position)
     else:
         result = batch_type.apply_slice(ids, configuration)
     result.missing = outside + list(result.missing)
-    if result.missing:
-        for table in (batch_table, historic_batch_table):
-            db.session.execute(update(table).where(table.c.id == batch_id)
-                               .values(skipped_elements=table.c.skipped_elements + len(result.missing)))
+    _count_skipped(batch_id, len(result.missing))
     # The slice's row stays until the batch ends (one DELETE then): deleting it here would cost
     # every slice a second write, and a slice runs once anyway (its job's lock).
     return result
+
+
+def _count_skipped(batch_id, skipped):
+    if skipped:
+        for table in (batch_table, historic_batch_table):
+            db.session.execute(update(table).where(table.c.id == batch_id)
+                               .values(skipped_elements=table.c.skipped_elements + skipped))
 
 
 def _within_creator_rights(batch_type, ids, configuration):

@@ -17,7 +17,7 @@ from app.models.tables import job_table
 from app.services import access, audit
 from app.services.batches.types import BatchType, Selection, SliceResult
 from app.services.jobs.query import select_job_ids
-from app.services.jobs.retries import UNSET, set_job_retries
+from app.services.jobs.retries import UNSET, revive_stored_ids, set_job_retries
 
 EMPTY_SELECTION = "jobIds is empty"
 NEGATIVE_RETRIES = "Retries count is not greater than or equal to 0"
@@ -89,15 +89,29 @@ def spread_due_dates(ids, start, seconds, position):
 def apply_slice(ids, configuration, position):
     """Set the retries (and the due date, when the request had one or a spread) on the jobs that
     still exist."""
-    due_date = UNSET
+    due_date = _fixed_due_date(configuration)
     if "dueDateSpreadSeconds" in configuration:
         due_date = spread_due_dates(ids, parse_date(configuration["spreadStart"]),
                                     configuration["dueDateSpreadSeconds"], position)
-    elif configuration.get("dueDateSet"):
-        raw = configuration.get("dueDate")
-        due_date = None if raw is None else parse_date(raw)
     result = set_job_retries(ids, configuration["retries"], due_date, revived_by=configuration.get("batchId"))
     return SliceResult(updated=result.updated, missing=result.missing)
+
+
+def _fixed_due_date(configuration):
+    if configuration.get("dueDateSet"):
+        raw = configuration.get("dueDate")
+        return None if raw is None else parse_date(raw)
+    return UNSET
+
+
+def apply_stored_slice(stored_ids, configuration):
+    """The slice in one statement on its stored ids (the engine's fast path): retries above 0
+    and no spread; returns how many jobs it updated, or None when this slice needs
+    :func:`apply_slice` (retries 0 creates incidents per id; a spread dates each id)."""
+    if configuration["retries"] <= 0 or "dueDateSpreadSeconds" in configuration:
+        return None
+    return revive_stored_ids(stored_ids, configuration["retries"], _fixed_due_date(configuration),
+                             revived_by=configuration.get("batchId"))
 
 
 def log_creation(request, elements):
@@ -114,6 +128,7 @@ SET_JOB_RETRIES = BatchType(
     validate=validate,
     configuration=configuration,
     apply_slice=apply_slice,
+    apply_stored_slice=apply_stored_slice,
     create_permission="CREATE_BATCH_SET_JOB_RETRIES",
     authorize=authorize,
     element_conditions=element_conditions,

@@ -106,6 +106,11 @@ class BatchType:
     element_conditions: Callable[[Any], list] = None
     # apply_slice takes a third argument, the SlicePosition (see the module docstring).
     slice_position: bool = False
+    # Optional fast path on PostgreSQL for a batch without a restricted creator:
+    # apply_stored_slice(stored_ids, configuration) applies the slice to the ids an array-valued
+    # scalar subquery holds (the slice's stored row), in the database, and returns how many
+    # jobs it changed, or None to take apply_slice for this slice.
+    apply_stored_slice: Callable[[Any, dict], int | None] | None = None
     # The registered type whose name this type's batches are stored and executed under.
     stored_as: str | None = None
     # Writes the user operation log entries of the creation (request, number of elements), in
