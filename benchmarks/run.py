@@ -60,6 +60,8 @@ def _tuning_options(parser):
     tuning.add_argument("--noop-jobs", type=int, default=10_000, help="demo.noop jobs, and the floor's (6)")
     tuning.add_argument("--noop-seconds", type=float, default=900.0, help="time cap of the noop run (6)")
     tuning.add_argument("--latency-samples", type=int, default=20, help="single-job latency samples (6)")
+    tuning.add_argument("--batch-repetitions", type=int, default=3,
+                        help="the batch and (f) alternately this many times each, medians compared (1)")
     tuning.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True,
                         help="re-run the scenario 1 batch with py-spy on the pool processes, if installed (1)")
     tuning.add_argument("--curve-repetitions", type=int, default=3, help="batches per point, median (7)")
