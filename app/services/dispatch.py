@@ -45,8 +45,12 @@ def wake_executor_after_commit(session):
     """Ask the workers to acquire jobs once the current transaction has committed.
 
     On PostgreSQL the wake-up NOTIFY is sent in the transaction now (once per transaction), so
-    that the commit itself delivers it."""
-    if not session.info.get(_WAKE_FLAG) and notify_enabled(session.get_bind()):
+    that the commit itself delivers it. Not inside a worker process: PostgreSQL serialises the
+    commits of notifying transactions, which would queue the worker processes' batch slices
+    behind each other; there the runtime sends one NOTIFY after the commit, on its own
+    connection, for all the commits of one round (app.services.executor.runtime)."""
+    if (not session.info.get(_WAKE_FLAG) and "executor_runtime" not in current_app.extensions
+            and notify_enabled(session.get_bind())):
         session.execute(WAKE_NOTIFY)
     session.info[_WAKE_FLAG] = True
 

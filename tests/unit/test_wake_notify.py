@@ -89,9 +89,8 @@ def test_the_runtime_listener_wakes_the_executor_on_a_notify_and_stops(app):
     assert not thread.is_alive()
 
 
-def test_with_notify_a_full_round_wakes_the_others_by_notify_and_commits_send_no_broker_hint(
+def test_with_notify_workers_wake_each_other_by_one_notify_per_round_never_through_the_broker(
         app, app_context, make_jobs, listener, dispatched, monkeypatch):
-    from app.core.names import TASK_ACQUIRE
     from app.services.executor.runtime import LocalWakeDispatcher
 
     monkeypatch.setitem(app.config, "JOB_ACQUISITION_SIZE", 2)
@@ -105,6 +104,14 @@ def test_with_notify_a_full_round_wakes_the_others_by_notify_and_commits_send_no
     runtime.close_connection()
     assert dispatched.sent == [], "no broker hint where wake-ups travel as NOTIFY"
     assert listener() == 1
-    # A commit inside the worker has notified everyone itself: it only wakes this runtime.
-    LocalWakeDispatcher(runtime, dispatched).send(TASK_ACQUIRE, expires=60)
-    assert runtime._wake.is_set() and not runtime._fan_out
+    # A commit inside a worker sends no NOTIFY itself (notifying commits are serialised); it
+    # wakes this runtime, whose next round sends one NOTIFY for all such commits.
+    monkeypatch.setitem(app.extensions, "executor_runtime", runtime)
+    monkeypatch.setitem(app.extensions, "dispatcher", LocalWakeDispatcher(runtime, dispatched))
+    for _ in range(3):
+        wake_executor_after_commit(db.session)
+        db.session.commit()
+    assert listener() == 0 and runtime._wake.is_set() and runtime._fan_out
+    with db.engine.connect() as connection:
+        runtime._send_fan_out_hint(connection.execution_options(isolation_level="AUTOCOMMIT"))
+    assert listener() == 1 and dispatched.sent == []

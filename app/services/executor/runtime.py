@@ -25,10 +25,10 @@ Every process that executes jobs (each Celery pool child, see workers/celery_app
 
 When a round is full, or a commit in this process made work visible (a seed created execution
 jobs, a failure left retries), the runtime sends ONE wake-up at its next round, so that idle
-processes elsewhere join in: a NOTIFY where wake-ups travel that way (a commit's own NOTIFY has
-already told everyone, so only a full round sends one), else an ``executor.acquire`` hint
-through the broker; the commits of this process only wake its own executor
-(:class:`LocalWakeDispatcher`), never one broker message each.
+processes elsewhere join in: a NOTIFY on its own connection where wake-ups travel that way
+(never inside the commit: PostgreSQL serialises the commits of notifying transactions), else
+an ``executor.acquire`` hint through the broker; the commits of this process only wake its own
+executor (:class:`LocalWakeDispatcher`), never one message each.
 
 Both threads survive database and broker outages: a failed attempt is logged once, retried with
 a growing pause, and the round that was interrupted resumes where it stopped (its jobs are
@@ -103,8 +103,7 @@ class LocalWakeDispatcher:
 
     def send(self, name, args=(), countdown=None, expires=None):
         if name == TASK_ACQUIRE and not args and countdown is None:
-            # With the wake-up NOTIFY the commit itself has told every worker already.
-            self.runtime.wake(fan_out=not self.runtime.notifies)
+            self.runtime.wake(fan_out=True)
             return
         self.broker.send(name, args=args, countdown=countdown, expires=expires)
 
