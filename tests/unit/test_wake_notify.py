@@ -16,9 +16,12 @@ from tests.conftest import is_postgres
 
 
 @pytest.fixture(autouse=True)
-def postgresql_only(app):
+def postgresql_only(app, monkeypatch):
     if not is_postgres(app):
         pytest.skip("LISTEN/NOTIFY exists on PostgreSQL only")
+    # This test process is the web here, not a worker (a runtime left by another test would
+    # turn the in-transaction NOTIFY off).
+    monkeypatch.delitem(app.extensions, "executor_runtime", raising=False)
 
 
 @pytest.fixture

@@ -237,6 +237,8 @@ class ExecutorRuntime:
                         self.worker_id, error)
         if self._broker is not None:
             self.app.extensions["dispatcher"] = self._broker
+        if self.app.extensions.get("executor_runtime") is self:
+            del self.app.extensions["executor_runtime"]  # this process runs no executor any more
 
     # --- the executor thread -------------------------------------------------------------------
 
