@@ -235,10 +235,13 @@ def test_failed_jobs_are_grouped_filtered_by_message_and_previewed(console, oper
 
 
 def test_the_batch_page_shows_the_outcome_with_the_new_failures(console, operator, client, start_worker):
+    """The batch ends when its slice has set the retries; the revived jobs run after that (one
+    of them takes seconds here), so the page keeps reading the outcome until nothing is pending."""
     failing = client.post("/api/jobs", json=[
         {"handlerType": "demo.fail-until", "retries": 0, "handlerConfiguration": {"message": "still broken"},
          "exceptionMessage": "broken"},
-        {"handlerType": "demo.noop", "retries": 0, "exceptionMessage": "broken"},
+        {"handlerType": "demo.sleep", "retries": 0, "handlerConfiguration": {"seconds": 4},
+         "exceptionMessage": "broken"},
     ])
     assert failing.status_code == 201
     start_worker()

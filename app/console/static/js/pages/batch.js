@@ -26,14 +26,18 @@ function progress(done, total) {
   show("#progress-wrap");
 }
 
+// Returns the outcome shown, or null when there is none to show.
 async function loadOutcome(type, final) {
   if (type !== SET_RETRIES) {
     show("#outcome-status", "An outcome is shown for set-retries batches only.");
-    return;
+    return null;
   }
   try {
     const result = await outcome(batchId);
-    if (result === null) return show("#outcome-status", NOT_AVAILABLE);
+    if (result === null) {
+      show("#outcome-status", NOT_AVAILABLE);
+      return null;
+    }
     hide("#outcome-status");
     const list = $("#outcome");
     list.replaceChildren();
@@ -53,14 +57,29 @@ async function loadOutcome(type, final) {
       hide("#failures-title");
       hide("#failures");
     }
+    return result;
   } catch (error) {
     show("#outcome-status", describe(error));
+    return null;
   }
 }
 
 let outcomeTick = 0;
+// The historic batch once it has ended. Its revived jobs may still be due or running then
+// (the batch ends when its last slice has set retries, not when the jobs have run), so the
+// page keeps reading the outcome, every OUTCOME_TICKS polls, until nothing is pending.
+let ended = null;
+const OUTCOME_TICKS = 5;
+
+function stillPending(result) {
+  return Boolean(result && result.pending > 0);
+}
 
 async function refresh() {
+  if (ended) {
+    if (outcomeTick++ % OUTCOME_TICKS !== 0) return true;
+    return stillPending(await loadOutcome(ended.type, true));
+  }
   try {
     const running = await batchStatistics(batchId);
     if (running) {
@@ -71,7 +90,7 @@ async function refresh() {
       show("#batch-actions");
       $("#suspend").hidden = running.suspended;
       $("#activate").hidden = !running.suspended;
-      if (outcomeTick++ % 5 === 0) await loadOutcome(running.type, false);
+      if (outcomeTick++ % OUTCOME_TICKS === 0) await loadOutcome(running.type, false);
       return true;
     }
     const history = await historicBatch(batchId);
@@ -84,8 +103,11 @@ async function refresh() {
     show("#batch-state", history.endTime ? "Completed" : "Running");
     if (history.endTime) progress(history.totalJobs, history.totalJobs);
     fields(history);
-    await loadOutcome(history.type, Boolean(history.endTime));
-    return !history.endTime;
+    const result = await loadOutcome(history.type, Boolean(history.endTime));
+    if (!history.endTime) return true;
+    ended = history;
+    outcomeTick = 1;
+    return stillPending(result);
   } catch (error) {
     show("#batch-status", describe(error));
     return true;
