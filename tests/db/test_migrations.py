@@ -97,6 +97,18 @@ def storage_parameters(connection, schema):
     return {name: sorted(options or []) for name, options in rows}
 
 
+def column_storage(connection, schema):
+    """``{"table.column": attstorage}`` for the columns of ``schema``'s tables whose storage is
+    not their type's default (``ALTER COLUMN ... SET STORAGE``)."""
+    rows = connection.execute(text(
+        "SELECT c.relname || '.' || a.attname, a.attstorage FROM pg_attribute a "
+        "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_type t ON t.oid = a.atttypid "
+        "WHERE n.nspname = :schema AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped "
+        "AND a.attstorage <> t.typstorage"), {"schema": schema})
+    return dict(rows.all())
+
+
 def test_storage_parameters_match_the_models(app, app_context):
     if not is_postgres(app):
         pytest.skip("storage parameters (fillfactor) exist only on PostgreSQL")
@@ -140,9 +152,14 @@ def test_models_create_the_indexes_and_storage_parameters_the_migrations_create(
             db.metadata.create_all(connection, checkfirst=False)
             created_indexes = index_definitions_postgresql(connection, SCRATCH_SCHEMA)
             created_storage = storage_parameters(connection, SCRATCH_SCHEMA)
+            created_columns = column_storage(connection, SCRATCH_SCHEMA)
             connection.rollback()
+        with db.engine.connect() as connection:
+            migrated_columns = column_storage(connection, "public")
         assert created_storage == migrated_storage
         assert created_storage["job"] == ["fillfactor=60"]
+        assert created_columns == migrated_columns
+        assert migrated_columns["batch_slice.job_ids"] == "e"  # EXTERNAL: uncompressed (0013)
     else:
         with db.engine.connect() as connection:
             migrated_indexes = index_definitions_sqlite(connection)
@@ -186,3 +203,31 @@ def test_migration_0012_carries_running_batches_selections_over_and_back(app, ap
     finally:
         db.session.remove()
         flask_migrate.upgrade()
+
+
+def test_migration_0013_stores_slice_ids_uncompressed_and_back(app, app_context):
+    """PostgreSQL: 0013 sets ``batch_slice.job_ids`` to EXTERNAL, its downgrade back to the
+    array type's default (EXTENDED: compressed); a slice written either way reads the same."""
+    import flask_migrate
+
+    if not is_postgres(app):
+        pytest.skip("column storage exists only on PostgreSQL")
+    ids = [f"{n:032x}" for n in range(1000)]
+
+    def storage_and_ids():
+        with db.engine.begin() as connection:
+            connection.execute(text("INSERT INTO batch_slice (batch_id, slice, size, job_ids) "
+                                    "VALUES ('b-0013', 0, 1000, :ids)"), {"ids": ids})
+            stored = connection.execute(text("SELECT job_ids FROM batch_slice WHERE batch_id = 'b-0013'")).scalar()
+            connection.execute(text("DELETE FROM batch_slice WHERE batch_id = 'b-0013'"))
+            return column_storage(connection, "public").get("batch_slice.job_ids"), stored
+
+    db.session.remove()
+    try:
+        assert storage_and_ids() == ("e", ids)
+        flask_migrate.downgrade(revision="0012")
+        assert storage_and_ids() == (None, ids)  # the type's default again
+    finally:
+        db.session.remove()
+        flask_migrate.upgrade()
+    assert storage_and_ids()[0] == "e"

@@ -166,6 +166,37 @@ def test_slices_cover_every_element(client, app_context, batch_config, targets, 
     assert db.session.execute(select(func.count()).where(c.retries == 9)).scalar_one() == count
 
 
+def test_the_slices_are_grouped_in_memory_for_the_creating_transaction_only(client, app_context, targets, app):
+    """PostgreSQL: the INSERT of the slices runs with SLICE_GROUPING_WORK_MEM (its hash table of
+    every selected id spilled to disk at the default), set in the creation's transaction only."""
+    from sqlalchemy import event, text
+
+    from tests.conftest import is_postgres
+
+    if not is_postgres(app):
+        pytest.skip("a PostgreSQL memory setting")
+    seen = []
+
+    def statement(conn, cursor, sql, *args):
+        seen.append(sql.split("\n")[0][:40])
+
+    def commit(conn):
+        seen.append("COMMIT")
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    event.listen(db.engine, "commit", commit)
+    try:
+        create_batch(client, retries=2, jobIds=targets(3))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+        event.remove(db.engine, "commit", commit)
+    setting = seen.index(f"SET LOCAL work_mem = '{engine.SLICE_GROUPING_WORK_MEM}'")
+    insert = next(n for n, sql in enumerate(seen) if sql.startswith("INSERT INTO batch_slice"))
+    assert setting < insert < seen.index("COMMIT", setting)
+    assert db.session.execute(text("SHOW work_mem")).scalar() != engine.SLICE_GROUPING_WORK_MEM
+    db.session.rollback()
+
+
 def test_job_query_selection_and_dedup(client, app_context, batch_config, targets):
     batch_config(INVOCATIONS_PER_BATCH_JOB=1)
     tenant_a = targets(3, tenantId="a", retries=0)
