@@ -162,6 +162,8 @@ def test_spread_due_dates_evenly_from_the_batch_creation(app, client, targets, b
     run_batches(app)
     rows = jobs_by_id(app, ids + other)
     assert {rows[job_id]["retries"] for job_id in ids} == {2}
+    # Marked for the outcome, however many UPDATEs the slice took.
+    assert {rows[job_id]["revived_by_batch_id"] for job_id in ids} == {response.get_json()["id"]}
     assert rows[other[0]]["retries"] == 0 and rows[other[0]]["due_date"] == datetime(2020, 1, 1)
     due = sorted(rows[job_id]["due_date"] for job_id in ids)
     assert before <= due[0] <= after  # element 0 is due at once

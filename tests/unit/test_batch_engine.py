@@ -675,10 +675,15 @@ def test_failed_execution_job_retried_over_rest(client, app_context, monkeypatch
     assert target_job(ids[0])["retries"] == 5
 
 
+@pytest.mark.parametrize("due_date, changed", [
+    ({}, {"retries", "revision", "revived_by_batch_id"}),
+    ({"dueDate": "2030-01-02T03:04:05.000+0000"}, {"retries", "revision", "revived_by_batch_id", "due_date"}),
+])
 def test_a_plain_set_retries_slice_runs_on_its_stored_ids_and_counts_what_is_gone(
-        app, client, app_context, batch_config, targets, monkeypatch):
+        app, client, app_context, batch_config, targets, monkeypatch, due_date, changed):
     """PostgreSQL: one statement per slice on the slice's stored ids (retries, revived-by mark,
-    incidents resolved), no id through Python; the same effects as the per-id path."""
+    due date if given, incidents resolved), no id through Python; the same effects as the
+    per-id path, and no other column touched."""
     from tests.conftest import is_postgres
 
     if not is_postgres(app):
@@ -690,9 +695,13 @@ def test_a_plain_set_retries_slice_runs_on_its_stored_ids_and_counts_what_is_gon
     original = set_job_retries_type.set_job_retries
     monkeypatch.setattr(set_job_retries_type, "set_job_retries",
                         lambda *args, **kwargs: per_id_calls.append(args) or original(*args, **kwargs))
-    batch = create_batch(client, retries=2, jobIds=ids + ["gone-1", "gone-2"])
+    before = {job_id: dict(target_job(job_id)) for job_id in ids}
+    batch = create_batch(client, retries=2, jobIds=ids + ["gone-1", "gone-2"], **due_date)
     drain_jobs()
     assert per_id_calls == []
+    after = {job_id: dict(target_job(job_id)) for job_id in ids}
+    assert all({key for key in after[job_id] if after[job_id][key] != before[job_id][key]} == changed
+               for job_id in ids), (before, after)
     assert all(target_job(job_id)["retries"] == 2 for job_id in ids)
     assert all(target_job(job_id)["revived_by_batch_id"] == batch["id"] for job_id in ids)
     assert all(incidents_of(job_id) == [] for job_id in ids)

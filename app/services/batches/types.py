@@ -107,9 +107,10 @@ class BatchType:
     # apply_slice takes a third argument, the SlicePosition (see the module docstring).
     slice_position: bool = False
     # Optional fast path on PostgreSQL for a batch without a restricted creator:
-    # apply_stored_slice(stored_ids, configuration) applies the slice to the ids an array-valued
-    # scalar subquery holds (the slice's stored row), in the database, and returns how many
-    # jobs it changed, or None to take apply_slice for this slice.
+    # apply_stored_slice(stored_ids, configuration) applies the slice to the ids its stored row
+    # holds (an app.services.jobs.retries.StoredIds: a subquery and the parameters naming the
+    # row), in the database, and returns how many jobs it changed, or None to take apply_slice
+    # for this slice.
     apply_stored_slice: Callable[[Any, dict], int | None] | None = None
     # The registered type whose name this type's batches are stored and executed under.
     stored_as: str | None = None

@@ -12,9 +12,10 @@ creates them for the jobs that have none (creation n -> 0). Neither needs the ol
 the rows are written once and not locked in a separate pass first.
 """
 
+import functools
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, and_, any_, case, cast, delete, func, or_, select, update
+from sqlalchemy import String, and_, any_, bindparam, case, cast, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.core.names import INCIDENT_TYPE_FAILED_JOB
@@ -35,7 +36,8 @@ class RetriesResult:
 
 
 def _retries_values(retries, due_date, revived_by):
-    """The SET clause of B.5.12 for ``retries`` (and ``due_date`` unless UNSET; a dict: per id)."""
+    """The SET clause of B.5.12 for ``retries`` (and ``due_date`` unless UNSET; a dict: per id);
+    ``revived_by`` is written as given (the callers clear it for retries 0)."""
     c = job_table.c
     # Camunda's inconsistent lock (JobEntity): an owner without expiry, or a failed job still
     # locked. SET expressions see the row's values before the update.
@@ -45,7 +47,7 @@ def _retries_values(retries, due_date, revived_by):
         "lock_owner": case((inconsistent, None), else_=c.lock_owner),
         "lock_expiration_time": case((inconsistent, None), else_=c.lock_expiration_time),
         "revision": c.revision + 1,
-        "revived_by_batch_id": revived_by if retries > 0 else None,
+        "revived_by_batch_id": revived_by,
     }
     if isinstance(due_date, dict):
         values["due_date"] = case(due_date, value=c.id, else_=c.due_date) if due_date else c.due_date
@@ -54,28 +56,52 @@ def _retries_values(retries, due_date, revived_by):
     return values
 
 
-def revive_stored_ids(stored_ids, retries, due_date=UNSET, revived_by=None):
-    """PostgreSQL: :func:`set_job_retries` for ``retries > 0`` on the ids an array-valued scalar
-    subquery holds (a batch slice's ``job_ids``), in ONE statement: the update and the
-    resolution of the revived jobs' ``failedJob`` incidents, with no id passing through Python.
-    Returns how many jobs it updated (the others no longer exist).
+@dataclass(frozen=True)
+class StoredIds:
+    """The ids a statement reads from the database: ``subquery``, an array-valued scalar
+    subquery built once, and the ``parameters`` that pick the row (a batch slice's key)."""
+
+    subquery: object
+    parameters: dict
+
+
+@functools.lru_cache(maxsize=16)
+def _revive_statement(stored_ids, with_due_date):
+    """The statement of :func:`revive_stored_ids`, built once per stored-ids subquery, its values
+    bound parameters (``new_retries``, ``revived_by``, ``new_due_date``): it runs once per batch
+    slice, and building and hashing a new statement each time cost the worker more CPU than the
+    rest of the slice. No parameter of it may be named after a job column: an UPDATE takes such
+    a parameter as one more column to set."""
+    c, i = job_table.c, incident_table.c
+    due_date = bindparam("new_due_date", type_=job_table.c.due_date.type) if with_due_date else UNSET
+    values = _retries_values(bindparam("new_retries"), due_date, bindparam("revived_by", type_=String))
+    revived = (update(job_table).where(c.id == any_(cast(stored_ids, ARRAY(String))))
+               .values(**values).returning(c.id).cte("revived"))
+    # The resolved incidents: an index probe per revived job (an array the planner cannot
+    # mistake for a large one, see delete_failed_job_incidents).
+    resolved = (delete(incident_table).where(
+        i.configuration == any_(func.array(select(revived.c.id).scalar_subquery())),
+        i.incident_type == INCIDENT_TYPE_FAILED_JOB).returning(i.id).cte("resolved"))
+    return select(select(func.count()).select_from(revived).scalar_subquery(),
+                  select(func.count()).select_from(resolved).scalar_subquery())
+
+
+def revive_stored_ids(stored, retries, due_date=UNSET, revived_by=None):
+    """PostgreSQL: :func:`set_job_retries` for ``retries > 0`` on the ids a :class:`StoredIds`
+    names (a batch slice's ``job_ids``), in ONE statement: the update and the resolution of the
+    revived jobs' ``failedJob`` incidents, with no id passing through Python. Returns how many
+    jobs it updated (the others no longer exist).
 
     A batch slice spends its time here; sending its 1,000 ids to the database twice and reading
     them back once cost the worker as much CPU as the database spent on the rows.
     """
     if retries <= 0:
         raise ValueError("revive_stored_ids sets retries above 0; use set_job_retries")
-    c, i = job_table.c, incident_table.c
-    revived = (update(job_table).where(c.id == any_(cast(stored_ids, ARRAY(String))))
-               .values(**_retries_values(retries, due_date, revived_by)).returning(c.id).cte("revived"))
-    # The resolved incidents: an index probe per revived job (an array the planner cannot
-    # mistake for a large one, see delete_failed_job_incidents).
-    resolved = (delete(incident_table).where(
-        i.configuration == any_(func.array(select(revived.c.id).scalar_subquery())),
-        i.incident_type == INCIDENT_TYPE_FAILED_JOB).returning(i.id).cte("resolved"))
-    updated = db.session.execute(select(
-        select(func.count()).select_from(revived).scalar_subquery(),
-        select(func.count()).select_from(resolved).scalar_subquery())).first()[0]
+    parameters = {**stored.parameters, "new_retries": retries, "revived_by": revived_by}
+    if due_date is not UNSET:
+        parameters["new_due_date"] = due_date
+    statement = _revive_statement(stored.subquery, due_date is not UNSET)
+    updated = db.session.execute(statement, parameters).first()[0]
     if updated:
         wake_executor_after_commit(db.session)
     return updated
@@ -100,12 +126,12 @@ def set_job_retries(ids, retries, due_date=UNSET, revived_by=None):
         result = RetriesResult()
         for start in range(0, len(ids), DUE_DATE_CASE_CHUNK):
             chunk = ids[start:start + DUE_DATE_CASE_CHUNK]
-            part = set_job_retries(chunk, retries, {job_id: due_date[job_id] for job_id in chunk})
+            part = set_job_retries(chunk, retries, {job_id: due_date[job_id] for job_id in chunk}, revived_by)
             result.updated += part.updated
             result.missing += part.missing
         return result
     c = job_table.c
-    values = _retries_values(retries, due_date, revived_by)
+    values = _retries_values(retries, due_date, revived_by if retries > 0 else None)
     updated = db.session.execute(
         update(job_table).where(in_ids(c.id, ids)).values(**values).returning(c.id)
     ).scalars().all()
