@@ -234,6 +234,38 @@ def test_only_a_slice_that_may_be_the_last_takes_the_completion_path(
     assert client.get(f"/engine-rest/batch/{batch['id']}").status_code == 404
 
 
+def test_the_runtime_checks_completion_on_its_autocommit_connection(
+        client, app_context, batch_config, targets):
+    """Run as the runtime runs them (acquired, with its autocommit connection), each slice checks
+    completion on that connection, one statement, and the last one completes the batch."""
+    from sqlalchemy import event
+
+    from app.services.executor.acquire import acquire_round
+    from app.services.executor.execute import run_job
+
+    batch_config(INVOCATIONS_PER_BATCH_JOB=1)
+    ids = targets(2)
+    batch = create_batch(client, retries=2, jobIds=ids)
+    run_one(HANDLER_BATCH_SEED)
+    checks = []
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as autocommit:
+        def record(conn, cursor, sql, *args):
+            if "batch.jobs_created = batch.total_jobs" in sql:  # the check, not the completion's lock
+                checks.append(conn is autocommit)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            for _ in ids:
+                [job] = acquire_round("worker-under-test", 1, [BATCH_TYPE_SET_JOB_RETRIES], connection=autocommit)
+                assert run_job(job, autocommit=autocommit) == "done"
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+    assert checks == [True, True]
+    assert client.get(f"/engine-rest/batch/{batch['id']}").status_code == 404
+    assert client.get(f"/engine-rest/history/batch/{batch['id']}").get_json()["endTime"] is not None
+    assert [target_job(job_id)["retries"] for job_id in ids] == [2, 2]
+
+
 def test_a_failed_completion_after_a_slice_leaves_the_batch_to_the_monitor(
         client, app_context, monkeypatch, batch_config, targets):
     batch_config(INVOCATIONS_PER_BATCH_JOB=1)
@@ -241,7 +273,7 @@ def test_a_failed_completion_after_a_slice_leaves_the_batch_to_the_monitor(
     batch = create_batch(client, retries=2, jobIds=ids)
     run_one(HANDLER_BATCH_SEED)
 
-    def unreachable(batch_id):
+    def unreachable(batch_id, connection=None):
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(engine, "may_be_complete", unreachable)

@@ -393,25 +393,28 @@ _MAY_BE_COMPLETE = select(batch_table.c.id).where(
     ~exists().where(job_table.c.job_definition_id == batch_table.c.batch_job_definition_id))
 
 
-def may_be_complete(batch_id):
+def may_be_complete(batch_id, connection=None):
     """True when the seed is done and no execution job of the batch is left.
 
     One statement, no lock: the batch row by its key and an ``EXISTS`` on the execution jobs'
     job definition (an index lookup that stops at the first row). Run after an execution job's
     commit, so of two slices finishing together at least the later one sees the other gone.
+    On ``connection`` (autocommit) when given, else in the session.
     """
-    return db.session.execute(_MAY_BE_COMPLETE, {"batch_id": batch_id}).first() is not None
+    return (connection or db.session).execute(_MAY_BE_COMPLETE, {"batch_id": batch_id}).first() is not None
 
 
-def complete_after_slice(batch_id):
+def complete_after_slice(batch_id, connection=None):
     """The event-driven completion (A9), run after an execution job's commit.
 
     Only a slice that may have been the last one takes the batch row lock and completes the
-    batch; every other slice ends with the cheap check. The monitor stays the fallback.
+    batch; every other slice ends with the cheap check, on the executor's autocommit
+    ``connection`` when there is one (a single round trip). The monitor stays the fallback.
     """
     try:
-        if not may_be_complete(batch_id):
-            db.session.rollback()  # end the read-only transaction
+        if not may_be_complete(batch_id, connection):
+            if connection is None:
+                db.session.rollback()  # end the read-only transaction
             return False
         done = complete_if_done(batch_id)
         db.session.commit()

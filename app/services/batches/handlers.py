@@ -25,7 +25,7 @@ def execute_slice(context):
     batch_id = context.configuration["batchId"]
     engine.run_execution_slice(batch_id, context.configuration["slice"])
     # A9: once committed, a slice that may have been the last one completes the batch at once.
-    context.after_commit.append(lambda: engine.complete_after_slice(batch_id))
+    context.after_commit.append(lambda: engine.complete_after_slice(batch_id, context.autocommit))
 
 
 @job_handler(HANDLER_BATCH_MONITOR)

@@ -128,7 +128,7 @@ def run_job(job, failures=None, autocommit=None, guard=None, before_finish=None)
         unlock_job(job.id, job.lock_owner)
         return SKIPPED
     context = JobContext(id=job.id, handler_type=job.handler_type, configuration=job.configuration,
-                         retries=job.retries, batch_id=job.batch_id, session=db.session)
+                         retries=job.retries, batch_id=job.batch_id, session=db.session, autocommit=autocommit)
     fence = {"job_id": job.id, "owner": job.lock_owner, "revision": job.revision}
     try:
         if guard is None:

@@ -40,6 +40,9 @@ class JobContext:
     session: Any = field(repr=False, default=None)
     # Work for after the commit (e.g. waking the executor for jobs the handler created).
     after_commit: list = field(default_factory=list, repr=False)
+    # The executor's connection in autocommit mode, or None: after the commit, a single read
+    # on it is one round trip instead of BEGIN, the read and ROLLBACK on the session.
+    autocommit: Any = field(repr=False, default=None)
 
 
 def job_handler(handler_type):
