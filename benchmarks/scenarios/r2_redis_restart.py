@@ -23,4 +23,7 @@ def run(bench):
     outcome = recovery.run_with_fault(bench, "R2 Redis restart", 7, 2, restart_redis)
     recovery.add_rows(bench, KEY, outcome, f"Redis down {outage:.0f} s, no persistence: back -> endTime")
     recovery.note_run(bench, KEY, outcome)
+    bench.note(KEY, "A negative time: the batch ended while Redis was still down. On PostgreSQL the workers wake "
+                    "each other by NOTIFY (docs/decisions.md A25), so a batch needs the broker only for the web's "
+                    "first hint, and the sweep covers that one.")
     recovery.job_lock_note(bench, KEY)
