@@ -311,7 +311,7 @@ def test_by_process_refusals_write_nothing(app, client, instances, body, message
     assert table_counts(app) == before
 
 
-@pytest.mark.parametrize("parts", [2, 3])
+@pytest.mark.parametrize("parts", [1, 2, 3])
 def test_preview_scanned_in_ranges_of_pages_answers_as_one_scan(app, client, targets, monkeypatch, parts):
     """PostgreSQL scans a large selection in ranges of the table's pages side by side and sums
     their groups: the answer is the one scan's, on every count (SQLite answers as always)."""

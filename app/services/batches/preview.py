@@ -93,7 +93,7 @@ def _page_ranges():
     planner's page count (the last range is open-ended, so a stale count never loses a row)."""
     pages = db.session.execute(text("SELECT relpages FROM pg_class WHERE oid = 'job'::regclass")).scalar() or 0
     ctid = literal_column("job.ctid")
-    if pages < max(SPLIT_MIN_PAGES, SCAN_PARTS):
+    if SCAN_PARTS < 2 or pages < max(SPLIT_MIN_PAGES, SCAN_PARTS):
         return [true()]
     bounds = [literal_column(f"'({pages * part // SCAN_PARTS},0)'::tid") for part in range(1, SCAN_PARTS)]
     ranges = [ctid < bounds[0]]
