@@ -251,10 +251,11 @@ def _mark_execution_started(batch_id, now):
             db.session.execute(statement)
 
 
-# The statements every execution job runs, built once (bound parameters ``slice_batch_id`` and
-# ``slice_number``: no job column's name, since an UPDATE would take a parameter named after
-# one of its columns as a value to set): building and hashing new statement objects for each of a 1M-job batch's
-# 400 slices cost its workers more CPU than the database's work outside the rows themselves.
+# The statements every execution job runs, built once: building and hashing new statement
+# objects for each of a 1M-job batch's 400 slices cost its workers more CPU than the database's
+# work outside the rows themselves. Their parameters, ``slice_batch_id`` and ``slice_number``,
+# are named after no job column: an UPDATE takes a parameter named after one of its columns as
+# one more value to set (the stored-ids revival passes them on to its UPDATE).
 _THIS_SLICE = (batch_slice_table.c.batch_id == bindparam("slice_batch_id"),
                batch_slice_table.c.slice == bindparam("slice_number"))
 _SLICE_BATCH = select(
