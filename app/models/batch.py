@@ -13,16 +13,40 @@ when the batch ended as much; a row of 1,000 ids is one index entry (spec A24).
 On PostgreSQL the ids are stored uncompressed (``STORAGE EXTERNAL``, migration 0013): hex ids
 barely compress, and compressing the 400 arrays of a 1M-job batch with pglz took 330 of the
 creation's 1,100 ms.
+
+On PostgreSQL a slice selected by a job query also keeps where each of its jobs stood when the
+batch was created (``job_tids``, the rows' ``ctid``, migration 0014), so that an execution job
+reaches its rows without 1,000 probes of the primary key; a job that has moved since is found
+by its id (app.services.jobs.retries.revive_stored_ids, spec A24).
 """
 
 from sqlalchemy import DDL, JSON, String, event
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import base as postgresql_base
+from sqlalchemy.types import UserDefinedType
 
 from app.extensions import db
 from app.models.job import new_id
 
 # A slice's job ids: an array on PostgreSQL, a JSON array on SQLite (no array type there).
 JobIdList = JSON().with_variant(ARRAY(String(64)), "postgresql")
+
+
+class Tid(UserDefinedType):
+    """PostgreSQL's ``tid``, a row's address (``ctid``): written and read only inside SQL
+    statements, never in Python."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw):
+        return "tid"
+
+
+# So that reflection (Alembic's comparison of the models with the migrations) knows the type.
+postgresql_base.ischema_names.setdefault("tid", Tid)
+
+# Where a slice's jobs stood at creation (PostgreSQL only; SQLite has no row addresses to keep).
+JobTidList = JSON().with_variant(ARRAY(Tid), "postgresql")
 
 
 class Batch(db.Model):
@@ -78,8 +102,11 @@ class BatchSlice(db.Model):
     slice = db.Column(db.Integer, primary_key=True)
     size = db.Column(db.Integer, nullable=False)  # len(job_ids), summed for the element count
     job_ids = db.Column(JobIdList, nullable=False)
+    # job_tids[i] is where job_ids[i] stood at creation; NULL when the selection named ids.
+    job_tids = db.Column(JobTidList)
 
 
-# What migration 0013 does, for the tables the models create (tests, ``db.create_all``).
-STORE_JOB_IDS_UNCOMPRESSED = "ALTER TABLE batch_slice ALTER COLUMN job_ids SET STORAGE EXTERNAL"
-event.listen(BatchSlice.__table__, "after_create", DDL(STORE_JOB_IDS_UNCOMPRESSED).execute_if(dialect="postgresql"))
+# What migrations 0013 and 0014 do, for the tables the models create (tests, ``db.create_all``).
+STORE_SLICES_UNCOMPRESSED = ("ALTER TABLE batch_slice ALTER COLUMN job_ids SET STORAGE EXTERNAL, "
+                             "ALTER COLUMN job_tids SET STORAGE EXTERNAL")
+event.listen(BatchSlice.__table__, "after_create", DDL(STORE_SLICES_UNCOMPRESSED).execute_if(dialect="postgresql"))

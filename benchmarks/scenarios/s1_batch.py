@@ -5,8 +5,8 @@ HTTP, against raw SQL doing the same work on the same rows, measured in the same
 (b)  the ids fetched, then UPDATEs by id in slices of 1,000, one transaction, rolled back;
 (d)  (b) plus each slice's failedJob incident DELETE;
 (c)  the product's own slice statements, captured from a worker behind the SQL tap, replayed
-     per slice with the slice's ids in place of its ids or of the subquery reading its stored
-     ids, rolled back;
+     per slice with the slice's ids in place of its ids, or the slice's ids and row addresses in
+     place of the slice row it reads, rolled back;
 (e)  one raw statement doing all the work (retries + incident resolution), rolled back;
 (f)  (d) in slices of 1,000 on 2 parallel connections, each slice committed (the floor of P1).
 
@@ -44,6 +44,7 @@ STACK = "web"  # the workers join after the slice statements were captured (see 
 SLICE_SIZE = 1000
 BODY = {"retries": 3, "jobQuery": {"noRetriesLeft": True}}
 FAILED_IDS = "SELECT id FROM job WHERE retries = 0"
+FAILED_IDS_AND_ADDRESSES = "SELECT id, ctid::text FROM job WHERE retries = 0"
 ONE_UPDATE = "UPDATE job SET retries = 3, revision = revision + 1 WHERE retries = 0"
 # The same rows with an indexed column changed too (priority is in ix_job_acquisition): no
 # update can be HOT, which is what a raw UPDATE costs on a schema whose updates are not HOT.
@@ -57,8 +58,11 @@ SLICE_INCIDENT_DELETE = "DELETE FROM incident WHERE incident_type = 'failedJob' 
 PRODUCT_SLICE_STATEMENT = re.compile(r"^\s*(UPDATE job\b|DELETE FROM incident\b|WITH revived AS\s*\(\s*UPDATE job\b)")
 ARRAY_OF_IDS = re.compile(r"ARRAY\[(?:'[^']*'(?:,\s*)?)+\]")
 # A slice applied on its stored ids (PostgreSQL, app.services.jobs.retries.revive_stored_ids):
-# the subquery reading them becomes the replayed slice's ids.
-STORED_IDS = re.compile(r"\(SELECT batch_slice\.job_ids\s+FROM batch_slice\s+WHERE [^)]*\)")
+# the read of its row becomes the replayed slice's ids and row addresses (a batch over a job
+# query keeps both, app.services.batches.engine).
+STORED_IDS = re.compile(r"SELECT batch_slice\.job_ids AS ids, batch_slice\.job_tids AS tids\s+"
+                        r"FROM batch_slice\s+WHERE [^)]*")
+REPLAYED_SLICE_ROW = "SELECT %s::varchar[] AS ids, %s::tid[] AS tids"
 ID_LIST_IN_PLAN = re.compile(r"'\{[^}]*\}'")
 
 
@@ -107,16 +111,24 @@ def slices_in_one_transaction(url, expected, with_incidents):
     return phases, ids
 
 
+def _slice_parameters(template, ids, addresses):
+    """A captured template's parameters: the slice's ids, and its row addresses for the
+    statement that read the slice's stored row."""
+    return (ids, addresses) if template.count("%s") == 2 else (ids,)
+
+
 def replay_product_slices(url, templates, expected):
-    """(c): the product's captured slice statements with each slice's ids, rolled back."""
+    """(c): the product's captured slice statements with each slice's ids (and row addresses),
+    rolled back."""
     with connection(url) as conn:
-        ids = [row[0] for row in timed_execute(conn, FAILED_IDS, fetch=True)[1]]
+        rows = timed_execute(conn, FAILED_IDS_AND_ADDRESSES, fetch=True)[1]
+        ids, addresses = [row[0] for row in rows], [row[1] for row in rows]
         started = time.perf_counter()
         updated = 0
         with conn.cursor() as cursor:
-            for part in _slices(ids):
+            for part, part_addresses in zip(_slices(ids), _slices(addresses)):
                 for template in templates:
-                    cursor.execute(template, (part,))
+                    cursor.execute(template, _slice_parameters(template, part, part_addresses))
                     if template.lstrip().startswith("WITH"):
                         updated += cursor.fetchone()[0]  # (jobs revived, incidents resolved)
                     elif template.lstrip().startswith("UPDATE"):
@@ -181,10 +193,10 @@ def capture_slice_statements(bench, ids):
                       and (f"'{ids[0]}'" in sql or STORED_IDS.search(sql))]
     with connection(bench.url) as conn:
         datagen.restore_failed(conn, ids)
-    templates = [(STORED_IDS if STORED_IDS.search(sql) else ARRAY_OF_IDS).subn("%s", sql.replace("%", "%%"), count=1)
-                 for sql in statements]
+    templates = [STORED_IDS.subn(REPLAYED_SLICE_ROW, sql.replace("%", "%%"), count=1) if STORED_IDS.search(sql)
+                 else ARRAY_OF_IDS.subn("%s", sql.replace("%", "%%"), count=1) for sql in statements]
     if not templates or any(count != 1 for _, count in templates):
-        raise BenchError(f"no slice statement with the slice's ids as one ARRAY[...] or its stored ids among "
+        raise BenchError(f"no slice statement with the slice's ids as one ARRAY[...] or its stored row among "
                          f"{len(statements)}")
     return [template for template, _ in templates]
 
@@ -195,8 +207,12 @@ def explain_slice(url, templates, ids):
     with connection(url) as conn:
         try:
             with conn.cursor() as cursor:
+                cursor.execute("SELECT id, ctid::text FROM job WHERE id = ANY(%s)", (ids,))
+                where = dict(cursor.fetchall())
+                addresses = [where.get(job_id) for job_id in ids]
                 for template in templates:
-                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS, WAL) " + template, (ids,))
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS, WAL) " + template,
+                                   _slice_parameters(template, ids, addresses))
                     head = re.sub(r"\s+", " ", ARRAY_OF_IDS.sub(f"ARRAY[<{len(ids)} ids>]", cursor.query.decode()))
                     plan = "\n".join(row[0] for row in cursor.fetchall())
                     plans.append((head.replace("EXPLAIN (ANALYZE, BUFFERS, WAL) ", "", 1),
@@ -402,7 +418,8 @@ def batch_notes(bench, failed, found, outcome):
                     "their incidents.")
     bench.note(KEY, "(c) replays the UPDATE and incident DELETE that a worker sent for one slice of 1000 (captured "
                     "through the SQL tap, benchmarks/sqltap.py, from a batch over the first 1000 failed ids, which "
-                    "were then set back), with each slice's ids in place of that slice's.")
+                    "were then set back), with each slice's ids (and the rows' addresses, as a batch over a job "
+                    "query stores them) in place of that slice's.")
     bench.note(KEY, "The batch's HOT share counts every update of `job` while it ran, including the lock "
                     f"updates of its own {outcome['batch']['totalJobs']} execution jobs and its seed/monitor jobs.")
     bench.note(KEY, "Worker task time: the \"Task ... succeeded in\" lines the workers log at INFO while the batch "

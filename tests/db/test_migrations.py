@@ -7,6 +7,7 @@ looks itself: constraint names, PostgreSQL storage parameters (fillfactor), and 
 orders that SQLite does not reflect.
 """
 
+import json
 import re
 
 import pytest
@@ -160,6 +161,7 @@ def test_models_create_the_indexes_and_storage_parameters_the_migrations_create(
         assert created_storage["job"] == ["fillfactor=60"]
         assert created_columns == migrated_columns
         assert migrated_columns["batch_slice.job_ids"] == "e"  # EXTERNAL: uncompressed (0013)
+        assert migrated_columns["batch_slice.job_tids"] == "e"  # (0014)
     else:
         with db.engine.connect() as connection:
             migrated_indexes = index_definitions_sqlite(connection)
@@ -178,6 +180,11 @@ def test_models_create_the_indexes_and_storage_parameters_the_migrations_create(
     assert len(declared) >= 17  # the job, job definition and incident indexes at least
 
 
+def _json_or_array(value):
+    """A slice's ids as read without the model: a list on PostgreSQL, JSON text on SQLite."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def test_migration_0012_carries_running_batches_selections_over_and_back(app, app_context):
     """A batch running during the upgrade keeps its selection: its ``batch_element`` rows become
     one ``batch_slice`` row per slice, and the downgrade turns them back into rows."""
@@ -191,10 +198,9 @@ def test_migration_0012_carries_running_batches_selections_over_and_back(app, ap
             connection.execute(text("INSERT INTO batch_element (batch_id, slice, job_id) VALUES (:b, :s, :j)"),
                                [dict(b=b, s=s, j=j) for b, s, j in elements])
         flask_migrate.upgrade(revision="0012")
-        from app.models import BatchSlice
-        slices = {(row.batch_id, row.slice): (row.size, sorted(row.job_ids))
-                  for row in db.session.execute(db.select(BatchSlice)).scalars()}
-        db.session.remove()
+        with db.engine.connect() as connection:  # the table as 0012 left it (no model of it)
+            rows = connection.execute(text("SELECT batch_id, slice, size, job_ids FROM batch_slice")).all()
+        slices = {(row.batch_id, row.slice): (row.size, sorted(_json_or_array(row.job_ids))) for row in rows}
         assert slices == {("b1", 0): (2, ["j1", "j2"]), ("b1", 1): (1, ["j3"]), ("b2", 0): (1, ["j4"])}
         flask_migrate.downgrade(revision="0011")
         with db.engine.connect() as connection:
@@ -231,3 +237,44 @@ def test_migration_0013_stores_slice_ids_uncompressed_and_back(app, app_context)
         db.session.remove()
         flask_migrate.upgrade()
     assert storage_and_ids()[0] == "e"
+
+
+def test_migration_0014_adds_the_slices_row_addresses_and_back(app, app_context):
+    """0014 adds ``batch_slice.job_tids`` (``tid[]`` stored uncompressed on PostgreSQL), nullable:
+    a slice written before it keeps its ids and has no addresses; the downgrade drops the column
+    and keeps the slices."""
+    import flask_migrate
+
+    def slice_columns():
+        with db.engine.connect() as connection:
+            return {column["name"]: column for column in inspect(connection).get_columns("batch_slice")}
+
+    db.session.remove()
+    try:
+        flask_migrate.downgrade(revision="0013")
+        assert "job_tids" not in slice_columns()
+        ids = ["j1", "j2"]
+        stored_ids = ids if is_postgres(app) else json.dumps(ids)
+        with db.engine.begin() as connection:
+            connection.execute(text("INSERT INTO batch_slice (batch_id, slice, size, job_ids) "
+                                    "VALUES ('b-0014', 0, 2, :ids)"), {"ids": stored_ids})
+        flask_migrate.upgrade(revision="0014")
+        columns = slice_columns()
+        assert columns["job_tids"]["nullable"] is True
+        with db.engine.begin() as connection:
+            row = connection.execute(text("SELECT job_ids, job_tids FROM batch_slice WHERE batch_id = 'b-0014'")).one()
+            if is_postgres(app):
+                assert column_storage(connection, "public")["batch_slice.job_tids"] == "e"
+                assert connection.execute(text("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                                               "WHERE attrelid = 'batch_slice'::regclass "
+                                               "AND attname = 'job_tids'")).scalar() == "tid[]"
+        assert (_json_or_array(row.job_ids), row.job_tids) == (ids, None)
+        flask_migrate.downgrade(revision="0013")
+        assert "job_tids" not in slice_columns()
+        with db.engine.begin() as connection:
+            kept = connection.execute(text("SELECT job_ids FROM batch_slice WHERE batch_id = 'b-0014'")).scalar()
+            connection.execute(text("DELETE FROM batch_slice WHERE batch_id = 'b-0014'"))
+        assert _json_or_array(kept) == ids
+    finally:
+        db.session.remove()
+        flask_migrate.upgrade()

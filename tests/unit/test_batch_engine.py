@@ -9,7 +9,7 @@ import json
 import math
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.core.names import BATCH_TYPE_SET_JOB_RETRIES, HANDLER_BATCH_MONITOR, HANDLER_BATCH_SEED
 from app.extensions import db
@@ -760,3 +760,73 @@ def test_a_stored_ids_slice_that_fails_leaves_its_jobs_untouched_and_the_batch_o
     assert all(target_job(job_id)["retries"] == 0 for job_id in ids)
     assert client.get(f"/engine-rest/batch/{batch['id']}").status_code == 200
     monkeypatch.setattr(set_job_retries_type, "revive_stored_ids", retries_module.revive_stored_ids)
+
+
+def slice_rows(batch_id):
+    rows = db.session.execute(
+        text("SELECT slice, size, job_ids, job_tids::text[] AS tids FROM batch_slice WHERE batch_id = :b ORDER BY slice"),
+        {"b": batch_id}).all()
+    db.session.commit()
+    return rows
+
+
+def row_address(job_id):
+    address = db.session.execute(text("SELECT ctid::text FROM job WHERE id = :id"), {"id": job_id}).scalar()
+    db.session.commit()
+    return address
+
+
+def test_a_query_selected_slice_reaches_its_jobs_by_address_and_finds_moved_ones_by_id(
+        app, client, app_context, batch_config, targets):
+    """PostgreSQL: a slice selected by a job query keeps each job's row address beside its id;
+    its statement reaches the rows by address (a TID scan) and checks each row's id, so a job
+    updated since (a new row version elsewhere) is found by id, and an address that now holds
+    another job changes nothing there. Slices of explicit ids keep no addresses."""
+    from tests.conftest import is_postgres
+
+    if not is_postgres(app):
+        pytest.skip("row addresses exist on PostgreSQL only")
+    batch_config(INVOCATIONS_PER_BATCH_JOB=4)
+    ids = targets(6, retries=0)
+    bystander = targets(1, retries=3)[0]
+    batch = create_batch(client, retries=2, jobQuery={"noRetriesLeft": True})
+    slices = slice_rows(batch["id"])
+    assert [row.size for row in slices] == [4, 2]
+    assert all(len(row.tids) == len(row.job_ids) for row in slices)
+    assert all(row_address(job_id) == tid for row in slices for job_id, tid in zip(row.job_ids, row.tids))
+    first, second = slices[0].job_ids[:2]
+    # One job moves (any update writes a new row version at a new address) ...
+    db.session.execute(text("UPDATE job SET exception_message = 'moved' WHERE id = :id"), {"id": first})
+    # ... and another's stored address is made to point at a job the batch did not select.
+    db.session.execute(text("UPDATE batch_slice SET job_tids[2] = CAST(:tid AS tid) WHERE batch_id = :b AND slice = 0"),
+                       {"tid": row_address(bystander), "b": batch["id"]})
+    db.session.commit()
+    bystander_before = dict(target_job(bystander))
+
+    statement = retries_service._revive_statement(engine._STORED_SLICE, False)
+    compiled = statement.compile(dialect=db.engine.dialect)
+    parameters = {**compiled.params, "slice_batch_id": batch["id"], "slice_number": 0, "new_retries": 2,
+                  "revived_by": batch["id"]}
+    # The plan on a table of a few thousand jobs (on seven, any planner reads the table whole):
+    # copies of the bystander under new ids, then fresh statistics.
+    columns = ", ".join(column.name for column in Job.__table__.c if column.name != "id")
+    db.session.execute(text(f"INSERT INTO job (id, {columns}) SELECT 'filler-' || n, {columns} "
+                            f"FROM job, generate_series(1, 5000) AS n WHERE job.id = :id"), {"id": bystander})
+    db.session.commit()
+    connection = db.session.connection()
+    connection.exec_driver_sql("ANALYZE job")
+    plan = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + str(compiled), parameters))
+    db.session.commit()
+    assert "Tid Scan on job" in plan and "TID Cond: (ctid = located.tid)" in plan, plan
+
+    drain_jobs()
+    assert all(target_job(job_id)["retries"] == 2 for job_id in ids)
+    assert target_job(first)["exception_message"] == "moved"
+    assert all(target_job(job_id)["revived_by_batch_id"] == batch["id"] for job_id in (first, second))
+    assert all(incidents_of(job_id) == [] for job_id in ids)
+    assert dict(target_job(bystander)) == bystander_before
+    history = client.get(f"/engine-rest/history/batch/{batch['id']}").get_json()
+    assert history["endTime"] is not None and history["skippedElements"] == 0 and history["elements"] == 6
+
+    named = create_batch(client, retries=1, jobIds=ids[:2])
+    assert [(row.size, row.tids) for row in slice_rows(named["id"])] == [(2, None)]

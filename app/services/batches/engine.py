@@ -31,7 +31,20 @@ import math
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, String, bindparam, delete, exists, func, insert, literal, select, text, update
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.core.dates import utcnow
@@ -73,16 +86,30 @@ def _job_id_list(column):
 SLICE_GROUPING_WORK_MEM = "64MB"
 
 
+def _with_row_addresses(query):
+    """``query`` (a ``SELECT id`` of jobs) with each row's ``ctid`` as ``tid``, or None when its
+    rows are not plainly the job table's (PostgreSQL only)."""
+    if not is_postgres() or query.get_final_froms() != [job_table]:
+        return None
+    return query.add_columns(literal_column(f"{job_table.name}.ctid").label("tid"))
+
+
 def _insert_slices(batch_id, selection, invocations):
     """Write the deduplicated selection as one ``batch_slice`` row per ``invocations`` jobs (the
     slice's ids as one array); returns the element count.
 
     Without explicit ids the query's own rows are numbered in scan order, which on
-    PostgreSQL keeps the jobs of one slice close together on disk (fewer pages per slice).
+    PostgreSQL keeps the jobs of one slice close together on disk (fewer pages per slice), and
+    each row's address is kept beside its id (``job_tids``): the execution job reaches the row
+    without probing the primary key.
     """
+    tids = None
     if not selection.ids:
-        chosen = selection.query.subquery("selection")
+        addressed = _with_row_addresses(selection.query)
+        chosen = (addressed if addressed is not None else selection.query).subquery("selection")
         number = func.row_number().over()
+        if addressed is not None:
+            tids = chosen.c.tid
     elif selection.query is None:
         chosen = _explicit_ids_select(selection.ids).subquery("selection")
         number = func.row_number().over(order_by=chosen.c.id)
@@ -96,11 +123,15 @@ def _insert_slices(batch_id, selection, invocations):
         # written and read back). For this transaction only, which ends with the creation.
         db.session.execute(text(f"SET LOCAL work_mem = '{SLICE_GROUPING_WORK_MEM}'"))
     # "//": integer division on every database ("/" is true division in SQLAlchemy 2).
-    numbered = select(chosen.c.id, ((number - 1) // literal(invocations, Integer)).label("slice")).subquery("numbered")
-    slices = (select(literal(batch_id, String).label("batch_id"), numbered.c.slice,
-                     func.count().label("size"), _job_id_list(numbered.c.id).label("job_ids"))
-              .group_by(numbered.c.slice))
-    db.session.execute(insert(batch_slice_table).from_select(["batch_id", "slice", "size", "job_ids"], slices))
+    slice_number = ((number - 1) // literal(invocations, Integer)).label("slice")
+    numbered = select(chosen.c.id, slice_number, *([tids] if tids is not None else [])).subquery("numbered")
+    columns = [literal(batch_id, String).label("batch_id"), numbered.c.slice,
+               func.count().label("size"), _job_id_list(numbered.c.id).label("job_ids")]
+    if tids is not None:
+        # array_agg keeps the order of its input: job_tids[i] is where job_ids[i] stands.
+        columns.append(func.array_agg(numbered.c.tid).label("job_tids"))
+    slices = select(*columns).group_by(numbered.c.slice)
+    db.session.execute(insert(batch_slice_table).from_select([column.name for column in columns], slices))
     return db.session.execute(select(func.coalesce(func.sum(batch_slice_table.c.size), 0))
                               .where(batch_slice_table.c.batch_id == batch_id)).scalar_one()
 
@@ -264,7 +295,8 @@ _SLICE_BATCH = select(
     select(batch_slice_table.c.size).where(*_THIS_SLICE).scalar_subquery().label("slice_size"),
 ).where(batch_table.c.id == bindparam("slice_batch_id"))
 _SLICE_IDS = select(batch_slice_table.c.job_ids).where(*_THIS_SLICE)
-_STORED_SLICE_IDS = _SLICE_IDS.scalar_subquery()
+_STORED_SLICE = select(batch_slice_table.c.job_ids.label("ids"), batch_slice_table.c.job_tids.label("tids")).where(
+    *_THIS_SLICE)
 
 
 def run_execution_slice(batch_id, slice_number):
@@ -283,7 +315,7 @@ def run_execution_slice(batch_id, slice_number):
     # The batch id travels with the configuration (a set-retries slice marks the jobs it revives, A19).
     configuration = {**batch.configuration, "batchId": batch_id}
     if batch_type.apply_stored_slice is not None and is_postgres() and CREATOR not in configuration:
-        updated = batch_type.apply_stored_slice(StoredIds(_STORED_SLICE_IDS, this_slice), configuration)
+        updated = batch_type.apply_stored_slice(StoredIds(_STORED_SLICE, this_slice), configuration)
         if updated is not None:
             _count_skipped(batch_id, (batch.slice_size or 0) - updated)
             return SliceResult()  # the ids stayed in the database
