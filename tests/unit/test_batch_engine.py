@@ -764,7 +764,8 @@ def test_a_stored_ids_slice_that_fails_leaves_its_jobs_untouched_and_the_batch_o
 
 def slice_rows(batch_id):
     rows = db.session.execute(
-        text("SELECT slice, size, job_ids, job_tids::text[] AS tids FROM batch_slice WHERE batch_id = :b ORDER BY slice"),
+        text("SELECT slice, size, job_ids, job_tids::text[] AS tids FROM batch_slice "
+             "WHERE batch_id = :b ORDER BY slice"),
         {"b": batch_id}).all()
     db.session.commit()
     return rows
