@@ -55,7 +55,8 @@ ONE_STATEMENT_WITH_INCIDENTS = (
     "DELETE FROM incident WHERE incident_type = 'failedJob' AND configuration IN (SELECT id FROM revived)")
 SLICE_UPDATE = "UPDATE job SET retries = 3, revision = revision + 1 WHERE id = ANY(%s)"
 SLICE_INCIDENT_DELETE = "DELETE FROM incident WHERE incident_type = 'failedJob' AND configuration = ANY(%s)"
-PRODUCT_SLICE_STATEMENT = re.compile(r"^\s*(UPDATE job\b|DELETE FROM incident\b|WITH revived AS\s*\(\s*UPDATE job\b)")
+PRODUCT_SLICE_STATEMENT = re.compile(r"^\s*(UPDATE job\b|DELETE FROM incident\b"
+                                     r"|WITH stored AS\s*\(\s*SELECT batch_slice\.job_ids\b)")
 ARRAY_OF_IDS = re.compile(r"ARRAY\[(?:'[^']*'(?:,\s*)?)+\]")
 # A slice applied on its stored ids (PostgreSQL, app.services.jobs.retries.revive_stored_ids):
 # the read of its row becomes the replayed slice's ids and row addresses (a batch over a job
