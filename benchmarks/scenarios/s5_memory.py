@@ -81,6 +81,13 @@ def saved_peaks(n):
         return None
 
 
+def _smaller_run(previous, n_small, n_large):
+    """The baseline's label: the smaller N is the saved run, or this one (the saved run is 1M)."""
+    if previous["jobs"] == n_small:
+        return f"N={n_small:,} (run of {previous['date']})"
+    return f"N={n_small:,} (this run; N={n_large:,}: run of {previous['date']})"
+
+
 def flatness(bench):
     """Per-process RSS and tree PSS, each within 1.2x between this run and the saved other N."""
     previous = saved_peaks(bench.n)
@@ -98,7 +105,7 @@ def flatness(bench):
         pss_ratio = large["pss"] / small["pss"] if small["pss"] else 99.0
         bench.add(KEY, f"{figure}: N={n_large:,} vs N={n_small:,}, largest process RSS / tree PSS",
                   f"{fmt_mb(large['max_process_rss'])} / {fmt_mb(large['pss'])}",
-                  f"N={n_small:,} (run of {previous['date']})",
+                  _smaller_run(previous, n_small, n_large),
                   f"{fmt_mb(small['max_process_rss'])} / {fmt_mb(small['pss'])}",
                   f"{process_ratio:.2f}x / {pss_ratio:.2f}x", "<= 1.2x each (flat)",
                   verdict(process_ratio <= 1.2 and pss_ratio <= 1.2))
