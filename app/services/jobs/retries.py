@@ -89,8 +89,9 @@ def _revive_statement(source, with_due_date):
 
     The jobs are reached where they stood when the ids were stored (``tids``): a TID scan per
     job that checks the job's id, instead of a probe of the primary key (at 1M jobs a third of
-    the statement). A job that has moved since (an update that left its page, VACUUM FULL) or
-    has no stored address is updated by id in the same statement.
+    the statement). A job that has moved since (every update writes a new row version at a new
+    address; VACUUM FULL rewrites the table) or has no stored address is updated by id in the
+    same statement.
     """
     c, i = job_table.c, incident_table.c
     due_date = bindparam("new_due_date", type_=job_table.c.due_date.type) if with_due_date else UNSET
