@@ -108,9 +108,9 @@ class BatchType:
     slice_position: bool = False
     # Optional fast path on PostgreSQL for a batch without a restricted creator:
     # apply_stored_slice(stored_ids, configuration) applies the slice to the ids its stored row
-    # holds (an app.services.jobs.retries.StoredIds: a subquery and the parameters naming the
-    # row), in the database, and returns how many jobs it changed, or None to take apply_slice
-    # for this slice.
+    # holds (an app.services.jobs.retries.StoredIds: a SELECT of the row's ids and row
+    # addresses, and the parameters naming the row), in the database, and returns how many
+    # jobs it changed, or None to take apply_slice for this slice.
     apply_stored_slice: Callable[[Any, dict], int | None] | None = None
     # The registered type whose name this type's batches are stored and executed under.
     stored_as: str | None = None
