@@ -1,6 +1,6 @@
 """Small SQL helpers shared by the services."""
 
-from sqlalchemy import and_, any_, bindparam, false, func, or_, select, true
+from sqlalchemy import and_, any_, bindparam, false, func, literal_column, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import String
 
@@ -11,6 +11,12 @@ from app.extensions import db
 
 def is_postgres():
     return db.session.get_bind().dialect.name == "postgresql"
+
+
+def row_address(table):
+    """PostgreSQL's ``ctid`` of ``table``'s rows: where a row version stands (page, item). Any
+    update writes a new version elsewhere, so an address is a hint to be checked, not a key."""
+    return literal_column(f"{table.name}.ctid")
 
 
 def in_ids(column, ids):

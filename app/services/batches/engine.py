@@ -40,7 +40,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    literal_column,
     select,
     text,
     update,
@@ -61,7 +60,7 @@ from app.services.batches.types import SlicePosition, SliceResult, get_batch_typ
 from app.services.dispatch import wake_executor_after_commit
 from app.services.incidents import delete_failed_job_incidents
 from app.services.jobs.retries import StoredIds
-from app.services.sql import in_ids, is_postgres
+from app.services.sql import in_ids, is_postgres, row_address
 
 
 def invocations_per_batch_job(batch_type):
@@ -87,11 +86,11 @@ SLICE_GROUPING_WORK_MEM = "64MB"
 
 
 def _with_row_addresses(query):
-    """``query`` (a ``SELECT id`` of jobs) with each row's ``ctid`` as ``tid``, or None when its
-    rows are not plainly the job table's (PostgreSQL only)."""
+    """``query`` (a ``SELECT id`` of jobs) with each row's ``ctid`` as ``tid`` on PostgreSQL when
+    its rows are plainly the job table's; else ``query`` as it is."""
     if not is_postgres() or query.get_final_froms() != [job_table]:
-        return None
-    return query.add_columns(literal_column(f"{job_table.name}.ctid").label("tid"))
+        return query
+    return query.add_columns(row_address(job_table).label("tid"))
 
 
 def _insert_slices(batch_id, selection, invocations):
@@ -103,13 +102,9 @@ def _insert_slices(batch_id, selection, invocations):
     each row's address is kept beside its id (``job_tids``): the execution job reaches the row
     without probing the primary key.
     """
-    tids = None
     if not selection.ids:
-        addressed = _with_row_addresses(selection.query)
-        chosen = (addressed if addressed is not None else selection.query).subquery("selection")
+        chosen = _with_row_addresses(selection.query).subquery("selection")
         number = func.row_number().over()
-        if addressed is not None:
-            tids = chosen.c.tid
     elif selection.query is None:
         chosen = _explicit_ids_select(selection.ids).subquery("selection")
         number = func.row_number().over(order_by=chosen.c.id)
@@ -124,10 +119,10 @@ def _insert_slices(batch_id, selection, invocations):
         db.session.execute(text(f"SET LOCAL work_mem = '{SLICE_GROUPING_WORK_MEM}'"))
     # "//": integer division on every database ("/" is true division in SQLAlchemy 2).
     slice_number = ((number - 1) // literal(invocations, Integer)).label("slice")
-    numbered = select(chosen.c.id, slice_number, *([tids] if tids is not None else [])).subquery("numbered")
+    numbered = select(*chosen.c, slice_number).subquery("numbered")  # id (and tid)
     columns = [literal(batch_id, String).label("batch_id"), numbered.c.slice,
                func.count().label("size"), _job_id_list(numbered.c.id).label("job_ids")]
-    if tids is not None:
+    if "tid" in numbered.c:
         # array_agg keeps the order of its input: job_tids[i] is where job_ids[i] stands.
         columns.append(func.array_agg(numbered.c.tid).label("job_tids"))
     slices = select(*columns).group_by(numbered.c.slice)

@@ -36,7 +36,7 @@ from app.core.errors import InvalidRequest
 from app.extensions import db
 from app.models.tables import job_table
 from app.services.batches.set_job_retries import NEGATIVE_RETRIES, authorize, element_conditions, selection
-from app.services.sql import in_ids, is_postgres
+from app.services.sql import in_ids, is_postgres, row_address
 
 TOP = 20
 SAMPLES = 10
@@ -92,7 +92,7 @@ def _page_ranges():
     """``ctid`` conditions splitting the job table into SCAN_PARTS ranges of pages, from the
     planner's page count (the last range is open-ended, so a stale count never loses a row)."""
     pages = db.session.execute(text("SELECT relpages FROM pg_class WHERE oid = 'job'::regclass")).scalar() or 0
-    ctid = literal_column("job.ctid")
+    ctid = row_address(job_table)
     if SCAN_PARTS < 2 or pages < max(SPLIT_MIN_PAGES, SCAN_PARTS):
         return [true()]
     bounds = [literal_column(f"'({pages * part // SCAN_PARTS},0)'::tid") for part in range(1, SCAN_PARTS)]

@@ -23,7 +23,6 @@ from sqlalchemy import (
     case,
     delete,
     func,
-    literal_column,
     or_,
     select,
     union_all,
@@ -35,7 +34,7 @@ from app.extensions import db
 from app.models.tables import incident_table, job_table
 from app.services.dispatch import wake_executor_after_commit
 from app.services.incidents import create_failed_job_incidents, delete_failed_job_incidents
-from app.services.sql import in_ids
+from app.services.sql import in_ids, row_address
 
 UNSET = object()  # "dueDate absent": leave due dates alone (None means: set them to null)
 DUE_DATE_CASE_CHUNK = 500  # ids per UPDATE when each job gets its own due date
@@ -100,7 +99,7 @@ def _revive_statement(source, with_due_date):
     # Two set-returning functions in one select list run in step: (tids[i], ids[i]); with no
     # tids, (NULL, ids[i]).
     located = select(func.unnest(stored.c.tids).label("tid"), func.unnest(stored.c.ids).label("id")).cte("located")
-    in_place = (update(job_table).where(literal_column(f"{job_table.name}.ctid") == located.c.tid,
+    in_place = (update(job_table).where(row_address(job_table) == located.c.tid,
                                         c.id == located.c.id)
                 .values(**values).returning(c.id).cte("revived_in_place"))
     # Both UPDATEs see the rows as they were before the statement: the second takes only the ids
