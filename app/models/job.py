@@ -11,6 +11,8 @@ exception, ``due_date`` in ``ix_job_acquisition``, is explained there.
 
 import uuid
 
+from sqlalchemy import DDL, event
+
 from app.core.names import JOB_TYPE_MESSAGE
 from app.extensions import db
 from app.models.ddl import AscNullsFirst
@@ -122,6 +124,18 @@ class Job(db.Model):
             "postgresql_with": {"fillfactor": 60},
         },
     )
+
+
+# The column pairs the set-retries preview groups side by side (A20), with PostgreSQL extended
+# statistics (ndistinct) on each, as migration 0015 creates them: without them the planner takes
+# a pair's groups for the product of its columns' distinct counts and sorts instead of hashing.
+JOB_BREAKDOWN_PAIRS = {
+    "st_job_exception_message_tenant_id": ("exception_message", "tenant_id"),
+    "st_job_activity_id_job_definition_id": ("activity_id", "job_definition_id"),
+}
+for _name, _columns in JOB_BREAKDOWN_PAIRS.items():
+    event.listen(Job.__table__, "after_create", DDL(
+        f"CREATE STATISTICS {_name} (ndistinct) ON {', '.join(_columns)} FROM job").execute_if(dialect="postgresql"))
 
 
 class JobStacktrace(db.Model):

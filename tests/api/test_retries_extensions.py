@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.core.dates import parse_date, utcnow
 from app.extensions import db
 from app.models import Job
-from tests.support import assert_400, drain_jobs, recorded_statements, table_counts, writes
+from tests.support import BATCH_TARGET, assert_400, drain_jobs, recorded_statements, table_counts, writes
 
 PREVIEW_KEYS = ["count", "missingJobIds", "byExceptionMessage", "byActivityId", "byJobDefinitionId", "byTenantId",
                 "sampleJobIds"]
@@ -109,6 +109,41 @@ def test_preview_breakdowns_are_the_20_largest_largest_first(client, targets):
     assert not {item["value"] for item in messages} & {f"error {index:02d}" for index in range(0, 25, 5)}
     # Ties by value: "error 04" (5 jobs) comes before "error 09" (5 jobs).
     assert messages[0] == {"value": "error 04", "count": 5}
+
+
+def test_preview_counts_each_column_across_the_values_of_the_others(client, make_jobs):
+    """PostgreSQL groups the columns in pairs (message with tenant, activity with job
+    definition) and sums per column: a message spread over tenants and processes, an activity
+    over job definitions, NULLs included, each still count once per job, as SQLite's one
+    GROUP BY per column counts them."""
+    from collections import Counter
+
+    rows = [  # (exceptionMessage, tenantId, processDefinitionKey, activityId, jobs)
+        ("timeout", "t1", "invoice", "call", 3), ("timeout", "t2", "billing", "call", 2),
+        ("timeout", None, "invoice", "send", 1), ("refused", "t1", "billing", "send", 2),
+        (None, "t2", "invoice", None, 4), ("refused", None, "billing", "call", 1),
+    ]
+    jobs = []  # the JobDtos, with the activityId they were created with (a JobDto has none)
+    for message, tenant, key, activity, count in rows:
+        jobs += [dict(job, activityId=activity) for job in make_jobs(
+            *[{} for _ in range(count)], handlerType=BATCH_TARGET, retries=0, exceptionMessage=message,
+            tenantId=tenant, processDefinitionKey=key, activityId=activity)]
+    preview = client.post("/engine-rest/job/retries/preview",
+                          json={"retries": 1, "jobQuery": {"noRetriesLeft": True}}).get_json()
+
+    def expected(name):
+        counts = Counter(job[name] for job in jobs)
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0] is None, item[0] or ""))
+        return [{"value": value, "count": count} for value, count in ranked]
+
+    assert preview["count"] == len(jobs) == 13
+    assert preview["byExceptionMessage"] == expected("exceptionMessage")
+    assert preview["byTenantId"] == expected("tenantId")
+    assert preview["byActivityId"] == expected("activityId") == [
+        {"value": "call", "count": 6}, {"value": None, "count": 4}, {"value": "send", "count": 3}]
+    # The activity "call" of two processes has two job definitions.
+    assert len({job["jobDefinitionId"] for job in jobs if job["activityId"] == "call"}) == 2
+    assert preview["byJobDefinitionId"] == expected("jobDefinitionId")
 
 
 def test_preview_takes_more_explicit_ids_than_a_statement_takes_parameters(client, targets):

@@ -110,6 +110,18 @@ def column_storage(connection, schema):
     return dict(rows.all())
 
 
+def extended_statistics(connection, schema):
+    """``{name: "table (kinds) columns"}`` for the extended statistics (CREATE STATISTICS) of
+    ``schema``'s tables; the columns in table order, as PostgreSQL keeps them."""
+    rows = connection.execute(text(
+        "SELECT s.stxname, c.relname || ' (' || array_to_string(s.stxkind, ',') || ') ' || "
+        "(SELECT string_agg(a.attname, ', ' ORDER BY k.ord) FROM unnest(s.stxkeys) WITH ORDINALITY AS k(attnum, ord) "
+        "JOIN pg_attribute a ON a.attrelid = s.stxrelid AND a.attnum = k.attnum) "
+        "FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid "
+        "JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE n.nspname = :schema"), {"schema": schema})
+    return dict(rows.all())
+
+
 def test_storage_parameters_match_the_models(app, app_context):
     if not is_postgres(app):
         pytest.skip("storage parameters (fillfactor) exist only on PostgreSQL")
@@ -154,6 +166,8 @@ def test_models_create_the_indexes_and_storage_parameters_the_migrations_create(
             created_indexes = index_definitions_postgresql(connection, SCRATCH_SCHEMA)
             created_storage = storage_parameters(connection, SCRATCH_SCHEMA)
             created_columns = column_storage(connection, SCRATCH_SCHEMA)
+            created_statistics = extended_statistics(connection, SCRATCH_SCHEMA)
+            migrated_statistics = extended_statistics(connection, "public")
             connection.rollback()
         with db.engine.connect() as connection:
             migrated_columns = column_storage(connection, "public")
@@ -162,6 +176,9 @@ def test_models_create_the_indexes_and_storage_parameters_the_migrations_create(
         assert created_columns == migrated_columns
         assert migrated_columns["batch_slice.job_ids"] == "e"  # EXTERNAL: uncompressed (0013)
         assert migrated_columns["batch_slice.job_tids"] == "e"  # (0014)
+        assert created_statistics == migrated_statistics == {  # (0015)
+            "st_job_exception_message_tenant_id": "job (d) exception_message, tenant_id",
+            "st_job_activity_id_job_definition_id": "job (d) job_definition_id, activity_id"}
     else:
         with db.engine.connect() as connection:
             migrated_indexes = index_definitions_sqlite(connection)
@@ -276,5 +293,50 @@ def test_migration_0014_adds_the_slices_row_addresses_and_back(app, app_context)
             connection.execute(text("DELETE FROM batch_slice WHERE batch_id = 'b-0014'"))
         assert _json_or_array(kept) == ids
     finally:
+        db.session.remove()
+        flask_migrate.upgrade()
+
+
+def test_migration_0015_creates_the_preview_pairs_statistics_and_back(app, app_context):
+    """PostgreSQL: 0015 creates ndistinct statistics on the preview's column pairs and ANALYZEs
+    the job table, so the planner estimates a pair's groups from the data (not as the product of
+    its columns' distinct counts) at once; the downgrade drops them. SQLite: nothing changes."""
+    import flask_migrate
+
+    def statistics():
+        with db.engine.connect() as connection:
+            return extended_statistics(connection, "public") if is_postgres(app) else {}
+
+    def estimated_groups():
+        """The planner's rows for GROUP BY activity_id, job_definition_id over every job."""
+        with db.engine.connect() as connection:
+            plan = connection.execute(text("EXPLAIN (FORMAT JSON) SELECT activity_id, job_definition_id, count(*) "
+                                           "FROM job GROUP BY activity_id, job_definition_id")).scalar()
+        return plan[0]["Plan"]["Plan Rows"]
+
+    db.session.remove()
+    try:
+        flask_migrate.downgrade(revision="0014")
+        assert statistics() == {}
+        if is_postgres(app):
+            # 40 activities with one job definition each: 40 groups, 1,600 by the product (below the
+            # planner's cap of a tenth of the rows).
+            with db.engine.begin() as connection:
+                connection.execute(text(
+                    "INSERT INTO job (id, revision, type, handler_type, job_definition_id, activity_id, retries, "
+                    "suspended, priority, has_stacktrace, create_time) "
+                    "SELECT 'st-' || i, 1, 'message', 'demo.noop', 'jd-' || i % 40, 'act-' || i % 40, 0, false, 0, "
+                    "false, now() FROM generate_series(1, 20000) AS i"))
+                connection.execute(text("ANALYZE job"))
+            assert estimated_groups() > 1000
+        flask_migrate.upgrade(revision="0015")
+        if is_postgres(app):
+            assert set(statistics()) == {"st_job_exception_message_tenant_id", "st_job_activity_id_job_definition_id"}
+            assert estimated_groups() == 40  # the migration's ANALYZE filled the statistics
+        flask_migrate.downgrade(revision="0014")
+        assert statistics() == {}
+    finally:
+        with db.engine.begin() as connection:
+            connection.execute(text("DELETE FROM job WHERE id LIKE 'st-%'"))
         db.session.remove()
         flask_migrate.upgrade()
