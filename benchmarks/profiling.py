@@ -1,5 +1,6 @@
-"""Where a worker's time goes, seen from outside: Celery's "Task ... succeeded in Xs" log lines,
-and py-spy (if installed) attached to the pool processes, summarised as shares of samples."""
+"""Where a worker's time goes, seen from outside: py-spy (if installed) attached to the pool
+processes, summarised as shares of samples. (The executor runs jobs in threads of the worker
+processes, not as Celery tasks, so Celery's task log lines say nothing about them.)"""
 
 import re
 import shutil
@@ -8,11 +9,10 @@ import subprocess
 import time
 from contextlib import contextmanager
 
-from benchmarks.common import ROOT, fmt_ms, fmt_seconds, median
+from benchmarks.common import ROOT
 from benchmarks.memory import tree_pids
 from benchmarks.processes import VENV_BIN
 
-TASK_LINE = re.compile(r"Task (executor\.\w+)\[[^\]]+\] succeeded in ([0-9.eE+-]+)s")
 WAITING_FRAME = "receive (billiard/pool.py)"  # a pool process waiting for its next task
 # A thread of the executor runtime waiting: for a wake-up or its next beat (threading), or the
 # listener for a notification (select). Their samples are idle time, not work.
@@ -22,38 +22,6 @@ PROFILE_FRAMES = ("do_execute (sqlalchemy/engine/default.py)", "do_commit (sqlal
                   "do_ping (sqlalchemy/dialects/postgresql/_psycopg_common.py)",
                   "Session.commit (sqlalchemy/orm/session.py)", "send_task (celery/app/base.py)")
 OWN_CODE = re.compile(r"\((app|workers|schemas)/")
-
-
-def log_offsets(workers):
-    """Where each worker's log ends now: task lines are read from there on."""
-    offsets = {}
-    for worker in workers:
-        try:
-            offsets[worker.name] = worker.log_path.stat().st_size
-        except OSError:
-            offsets[worker.name] = 0
-    return offsets
-
-
-def task_times(workers, offsets):
-    """Celery's "Task ... succeeded in Xs" lines (INFO) written since ``offsets``: {task: [s]}."""
-    times = {}
-    for worker in workers:
-        try:
-            with open(worker.log_path, errors="replace") as handle:
-                handle.seek(offsets.get(worker.name, 0))
-                text = handle.read()
-        except OSError:
-            continue
-        for name, seconds in TASK_LINE.findall(text):
-            times.setdefault(name, []).append(float(seconds))
-    return times
-
-
-def task_time_summary(times):
-    return "; ".join(f"{name} n={len(values)}, sum {fmt_seconds(sum(values))}, p50 {fmt_ms(median(values))}, "
-                     f"max {fmt_ms(max(values))}" for name, values in sorted(times.items())) \
-        or "no task lines in the worker logs"
 
 
 def py_spy():

@@ -247,19 +247,17 @@ def measure_baselines(bench, failed):
 
 
 def run_batch(bench, failed):
-    """The batch over HTTP with the workers running; memory, task times and HOT share while it runs."""
+    """The batch over HTTP with the workers running; memory and HOT share while it runs."""
     vacuum(bench.url, "job", "incident")
     client = bench.client()
     try:
         bench.warm_up(client)
-        offsets = profiling.log_offsets(bench.stack.workers)
         before = table_update_counters(bench.url)
         with bench.sampler.window() as window:
             outcome = bench.run_batch(client, BODY, batch_timeout(failed, failed))
         after, settled = settled_update_counters(bench.url, before, failed)
     finally:
         client.close()
-    outcome["times"] = profiling.task_times(bench.stack.workers, offsets)
     outcome["hot"], outcome["updates"] = hot_share(before, after)
     outcome["settled"] = settled
     for name, peak in window.peaks.items():
@@ -395,11 +393,6 @@ def phase_rows(bench, failed, found, outcome):
     bench.add(KEY, "execution throughput",
               f"{batch['totalJobs'] / seconds:.1f} execution jobs/s, {failed / seconds:.0f} rows/s",
               "(b) rows/s", f"{failed / slices:.0f} rows/s", fmt_ratio(failed / seconds, failed / slices))
-    pool = bench.stack.pool_processes()
-    busy = sum(sum(values) for values in outcome["times"].values())
-    bench.add(KEY, "worker task time during the batch (Celery log)", profiling.task_time_summary(outcome["times"]),
-              "pool processes x (startTime -> endTime)", f"{pool} x {fmt_seconds(server_total)}",
-              f"{busy / (pool * server_total):.0%} busy" if server_total and pool else "n/a")
     hot = " / ".join(f"{found[key]:.1%}" if key in found else "n/a"
                      for key in ("one_update_hot", "non_hot_hot", "slices_hot", "product_hot"))
     bench.add(KEY, "HOT share of job updates during the batch",
@@ -423,9 +416,6 @@ def batch_notes(bench, failed, found, outcome):
                     "query stores them) in place of that slice's.")
     bench.note(KEY, "The batch's HOT share counts every update of `job` while it ran, including the lock "
                     f"updates of its own {outcome['batch']['totalJobs']} execution jobs and its seed/monitor jobs.")
-    bench.note(KEY, "Worker task time: the \"Task ... succeeded in\" lines the workers log at INFO while the batch "
-                    "ran (seed, slices, monitor, acquisition rounds), against the pool processes (counted in /proc) "
-                    "busy from startTime to endTime.")
     bench.note(KEY, f"Batch {outcome['batch']['id']}: startTime {history.get('startTime')}, executionStartTime "
                     f"{history.get('executionStartTime')}, endTime {history.get('endTime')}, "
                     f"{outcome['polls']} polls at 0.1 s.")
