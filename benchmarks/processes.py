@@ -243,10 +243,6 @@ class Stack:
         roots.update({worker.name: worker.pid for worker in self.workers if worker.alive()})
         return roots
 
-    def pool_processes(self):
-        """Celery pool processes of the live workers, counted in /proc (not read from settings)."""
-        return sum(len(tree_pids(worker.pid)) - 1 for worker in self.workers if worker.alive())
-
     def web_processes(self):
         """gunicorn's worker processes, counted in /proc."""
         return len(tree_pids(self.web.pid)) - 1 if self.web is not None and self.web.alive() else 0
