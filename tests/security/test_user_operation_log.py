@@ -3,12 +3,14 @@ their transaction and only for an authenticated user; ``GET /history/user-operat
 filters, paging and permissions; annotations and deletion."""
 
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.tables import operation_log_table
+from app.services import audit
 from tests.security.conftest import ADMIN, BASE, add_user, basic
 
 LOG = f"{BASE}/history/user-operation"
@@ -85,6 +87,22 @@ def test_single_job_operations_write_camundas_entries(secure_client, admin):
     assert secure_client.delete(f"{BASE}/job/{other['id']}", headers=admin).status_code == 204
     deleted = entries(secure_client, admin, jobId=other["id"])
     assert [(row["operationType"], row["entityType"], row["property"]) for row in deleted] == [("Delete", "Job", None)]
+
+
+def test_operations_in_the_same_microsecond_or_after_the_clock_stepped_back_keep_their_order(
+        secure_client, admin, monkeypatch):
+    """The default order (by id) is the order written even when the clock does not move on
+    between two requests or steps back: a stalled clock once ordered two requests of the same
+    millisecond by the random part of their ids."""
+    readings = iter([5_000_000, 5_000_000, 5_000_000, 4_000_000, 4_000_000, 5_000_000])
+    monkeypatch.setattr(audit, "time", SimpleNamespace(time_ns=lambda: next(readings) * 1000))
+    job = make_job(secure_client, admin, priority=0)
+    for priority in range(1, 7):
+        response = secure_client.put(f"{BASE}/job/{job['id']}/priority", json={"priority": priority},
+                                     headers=admin)
+        assert response.status_code == 204
+    rows = entries(secure_client, admin, jobId=job["id"])
+    assert [row["newValue"] for row in rows] == ["1", "2", "3", "4", "5", "6"]
 
 
 def test_retries_with_a_due_date_log_both_properties_as_milliseconds(secure_client, admin):
